@@ -1,0 +1,1 @@
+"""Persistence shared by the pipelines and the API: configuration, models, sessions, migrations."""

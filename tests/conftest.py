@@ -1,13 +1,35 @@
-"""Shared test fixtures: where the real pages live, and markers for real services."""
+"""Shared fixtures: the real pages, and real PostgreSQL / Redis / RabbitMQ on 127.0.0.1.
+
+Tests that need a service skip with the reason when it is unreachable on a developer's
+machine, and fail loudly when ``CI`` is set: CI must never pass by skipping.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from store.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_PAGES = ROOT.parent / "shared" / "real-pages"
+# An administrative connection used only to create and drop throw-away test databases.
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TRACKLIST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def service_unavailable(reason: str) -> None:
+    """Skip locally, fail in CI (``CI`` set), when a real service the test needs is down."""
+    if os.environ.get("CI"):
+        pytest.fail(f"required service unavailable in CI: {reason}")
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +38,53 @@ def real_pages() -> Path:
     if not REAL_PAGES.is_dir():
         pytest.skip(f"real pages not available: {REAL_PAGES} is absent")
     return REAL_PAGES
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Engine]:
+    """An AUTOCOMMIT engine on the server's maintenance database."""
+    engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        engine.dispose()
+        service_unavailable(f"PostgreSQL at {POSTGRES_ADMIN_URL} unreachable: {exc}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: Engine) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    name = f"tracklists_test_{uuid.uuid4().hex[:12]}"
+    with postgres_admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with postgres_admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """The URL of a new SQLite file (the embedded default's backend)."""
+    return f"sqlite+pysqlite:///{tmp_path / 'tracklists.db'}"
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_database_url(request: pytest.FixtureRequest) -> str:
+    """Each supported backend in turn: the same code and migrations must serve both."""
+    fixture = "postgres_url" if request.param == "postgresql" else "sqlite_url"
+    return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def migrated_engine(any_database_url: str) -> Iterator[Engine]:
+    """An engine on an empty database of each backend, migrated to head."""
+    from store.migrate import upgrade
+
+    engine = make_engine(any_database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()

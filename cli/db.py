@@ -1,0 +1,73 @@
+"""``tracklists db``: create and migrate the database (PostgreSQL or the embedded SQLite)."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from cli.common import settings_or_exit
+from store import migrate
+from store.db import make_engine
+
+
+def _engine() -> Engine:
+    settings = settings_or_exit()
+    return make_engine(settings.sqlalchemy_url)
+
+
+def _describe(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _unreachable(engine: Engine, exc: OperationalError) -> click.ClickException:
+    first_line = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "unknown error"
+    return click.ClickException(f"cannot reach {_describe(engine)}: {first_line}")
+
+
+@click.group()
+def db() -> None:
+    """Database schema management (Alembic migrations shipped with the service)."""
+
+
+@db.command()
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def upgrade(revision: str) -> None:
+    """Apply migrations; safe to run again (a no-op when up to date)."""
+    engine = _engine()
+    try:
+        migrate.upgrade(engine, revision)
+        click.echo(f"{_describe(engine)} is at revision {migrate.current_revision(engine)}")
+    except OperationalError as exc:
+        raise _unreachable(engine, exc) from None
+    finally:
+        engine.dispose()
+
+
+@db.command()
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (``base`` removes every table)."""
+    engine = _engine()
+    try:
+        migrate.downgrade(engine, revision)
+        click.echo(f"{_describe(engine)} is at revision {migrate.current_revision(engine)}")
+    except OperationalError as exc:
+        raise _unreachable(engine, exc) from None
+    finally:
+        engine.dispose()
+
+
+@db.command()
+def current() -> None:
+    """Print the database's revision and whether it is the newest."""
+    engine = _engine()
+    try:
+        revision = migrate.current_revision(engine)
+        head = migrate.head_revision(engine)
+    except OperationalError as exc:
+        raise _unreachable(engine, exc) from None
+    finally:
+        engine.dispose()
+    state = "up to date" if revision == head else f"behind (head is {head})"
+    click.echo(f"{_describe(engine)}: {revision or 'empty (no migrations applied)'} - {state}")

@@ -1,0 +1,40 @@
+"""Alembic environment: runs against the engine handed over by store.migrate."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine
+
+from store.models import Base
+
+# PostgreSQL-only search indexes live in migrations, not in the models (SQLite lacks pg_trgm);
+# autogenerate must not propose dropping them.
+POSTGRES_ONLY_INDEX_SUFFIX = "_trgm"
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    return not (type_ == "index" and name is not None and name.endswith(POSTGRES_ONLY_INDEX_SUFFIX))
+
+
+def run_migrations_online() -> None:
+    engine = context.config.attributes.get("engine")
+    if not isinstance(engine, Engine):
+        raise RuntimeError("run migrations through store.migrate (tracklists db upgrade)")
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            include_object=include_object,
+            # SQLite cannot ALTER most things: batch mode rebuilds tables instead.
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise RuntimeError("offline (SQL script) migrations are not supported")
+run_migrations_online()

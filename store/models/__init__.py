@@ -1,0 +1,36 @@
+"""The service's tables as typed SQLAlchemy 2 models (see docs/schema.md)."""
+
+from store.models.accounts import ROLES, ApiKey, User
+from store.models.base import Base, utcnow
+from store.models.catalogue import Dj, Source, Track
+from store.models.operations import CRAWL_STATUSES, CrawlRequest, OutboxEvent
+from store.models.tracklists import (
+    TRACKLIST_STATUSES,
+    CueFile,
+    Tracklist,
+    TracklistDj,
+    TracklistEntry,
+    TracklistSource,
+    TracklistVersion,
+)
+
+__all__ = [
+    "CRAWL_STATUSES",
+    "ROLES",
+    "TRACKLIST_STATUSES",
+    "ApiKey",
+    "Base",
+    "CrawlRequest",
+    "CueFile",
+    "Dj",
+    "OutboxEvent",
+    "Source",
+    "Track",
+    "Tracklist",
+    "TracklistDj",
+    "TracklistEntry",
+    "TracklistSource",
+    "TracklistVersion",
+    "User",
+    "utcnow",
+]
