@@ -1,0 +1,56 @@
+"""Scrapy settings for the crawler, derived from the ``TRACKLIST_*`` configuration.
+
+Spiders and components read these settings (never the environment): this module is the one
+place where the service's configuration becomes Scrapy's. Politeness is on by default.
+"""
+
+from __future__ import annotations
+
+from store.config import ConfigError, load_settings
+
+try:
+    _config = load_settings()
+except ConfigError as exc:
+    # A one-line message naming the variable, not a traceback from inside Scrapy.
+    raise SystemExit(f"Error: {exc}") from None
+
+BOT_NAME = "tracklists"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- the site and who we are -------------------------------------------------------------
+TRACKLIST_BASE_URL = _config.scraping_base_url
+USER_AGENT = _config.scraping_user_agent
+
+# --- politeness ----------------------------------------------------------------------------
+ROBOTSTXT_OBEY = _config.scraping_respect_robots_txt
+DOWNLOAD_DELAY = _config.scraping_rate_limit_delay
+RANDOMIZE_DOWNLOAD_DELAY = False
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = max(_config.scraping_rate_limit_delay, 1.0)
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = _config.scraping_request_timeout
+RETRY_ENABLED = True
+RETRY_TIMES = _config.scraping_max_retries
+TRACKLIST_RETRY_DELAY_BASE = _config.scraping_retry_delay_base
+# Real pages are < 400 kB; anything far larger is not a tracklist page.
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+
+# --- safety -----------------------------------------------------------------------------------
+# The telnet console and any remote-control extension can run code: never on in this service.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+COOKIES_ENABLED = False
+
+# --- storage and events ------------------------------------------------------------------
+TRACKLIST_DATABASE_URL = _config.sqlalchemy_url.render_as_string(hide_password=False)
+TRACKLIST_REDIS_URL = _config.effective_redis_url
+TRACKLIST_MQ_URL = _config.mq_rabbitmq_url
+TRACKLIST_MQ_EXCHANGE = _config.mq_exchange_name
+
+LOG_LEVEL = _config.log_level
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
