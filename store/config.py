@@ -58,7 +58,15 @@ class Settings(BaseModel):
     api_log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     api_prefix: str = "/api/v1"
     api_docs_enabled: bool = True
+    api_threads: int = Field(8, ge=1, le=256)
+    api_max_content_length: int = Field(1_048_576, ge=1024)
+    api_trusted_proxies: int = Field(0, ge=0, le=10)
+    api_rate_limit_anonymous: str = "60/minute"
+    api_rate_limit_authenticated: str = "600/minute"
+    api_rate_limit_login: str = "10/minute"
     jwt_secret: str | None = None
+    jwt_access_token_minutes: int = Field(15, ge=1, le=1440)
+    jwt_refresh_token_days: int = Field(30, ge=1, le=365)
     media_root: Path | None = None
     storage_dir: Path | None = None
 
@@ -126,6 +134,29 @@ class Settings(BaseModel):
         if value and (not value.startswith("/") or value.endswith("/")):
             raise ValueError("must start with '/' and not end with '/' (e.g. /api/v1)")
         return value
+
+    @field_validator(
+        "api_rate_limit_anonymous", "api_rate_limit_authenticated", "api_rate_limit_login"
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        from limits import parse_many  # flask-limiter's own parser, imported only when set
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(
+                "must be a rate limit such as 60/minute or 10/second;1000/day"
+            ) from None
+        return value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _check_jwt_secret(cls, value: str | None) -> str | None:
+        # HS256 needs a key at least as long as its 256-bit output to be worth its name.
+        if value is not None and value != "" and len(value) < 32:
+            raise ValueError("must be at least 32 characters (openssl rand -hex 32)")
+        return value or None
 
     @field_validator("scraping_base_url")
     @classmethod
