@@ -1,0 +1,44 @@
+"""Typed failures of the page parsers.
+
+Everything :func:`crawler.pages.parse_page` refuses comes out as a :class:`PageError`, so a
+caller needs exactly one ``except`` clause: :class:`BlockedPage` for the site's anti-bot pages
+(back off, never store), :class:`ParseError` for anything else that is not the page it claims
+to be.
+"""
+
+from __future__ import annotations
+
+BLOCKED_PAGE_TYPES = frozenset({"challenge", "captcha", "ip_blocked"})
+
+
+class PageError(Exception):
+    """Base of every error the page parsers raise."""
+
+    def __init__(self, page_type: str, message: str) -> None:
+        super().__init__(message)
+        self.page_type = page_type
+
+
+class ParseError(PageError):
+    """The body is not a parsable page of the kind named by ``page_type``.
+
+    ``missing`` says what was looked for and not found, so a log line is actionable.
+    """
+
+    def __init__(self, page_type: str, missing: str) -> None:
+        super().__init__(page_type, f"{page_type} page: {missing}")
+        self.missing = missing
+
+
+class BlockedPage(PageError):
+    """The site answered with an anti-bot page (``challenge``, ``captcha`` or ``ip_blocked``).
+
+    ``url`` is the canonical URL the block page names, when it names one: these pages carry a
+    real tracklist's title and canonical URL, which is exactly why they must never be read as
+    an empty tracklist.
+    """
+
+    def __init__(self, page_type: str, url: str | None = None) -> None:
+        where = f" for {url}" if url else ""
+        super().__init__(page_type, f"anti-bot page ({page_type}){where}")
+        self.url = url

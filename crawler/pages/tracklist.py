@@ -1,0 +1,196 @@
+"""Tracklist pages: ``/tracklist/<id>/<slug>.html``, raw HTTP or browser-rendered, 2021-2026.
+
+Header facts come from the heading (``h1`` in ``div#pageTitle`` or ``h1#pageTitle``), the
+``#tlTab`` MusicPlaylist metas and the canonical link; rows from :mod:`crawler.pages.rows`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from lxml import etree, html
+
+from crawler.pages.cues import parse_cue_script
+from crawler.pages.dom import class_test, clean, first, to_int
+from crawler.pages.errors import ParseError
+from crawler.pages.media import set_recordings
+from crawler.pages.rows import RowFacts, read_row
+from crawler.pages.types import MashupPart, NamedLink, TrackEntry, TracklistPage
+
+_XP = etree.XPath
+_ROWS = _XP("//*[" + class_test("tlpItem") + "]")
+_TL_TAB = _XP("//*[@id='tlTab']")
+_HEADINGS = _XP("//*[@id='pageTitle']/descendant-or-self::h1")
+_CANONICAL = _XP("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content")
+_TITLE = _XP("//title")
+_MUSIC_STYLES = _XP("//*[@id='tl_music_styles']")
+_TRACKLIST_ID = re.compile(r"/tracklist/([A-Za-z0-9]+)/")
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})\s*$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DJ_LINK = re.compile(r"^(?:https?://[^/]+)?/(?:dj|artist)/")
+_SOURCE_LINK = re.compile(r"^(?:https?://[^/]+)?/source/")
+_KIND = "tracklist"
+
+
+def parse_tracklist(root: html.HtmlElement, page_text: str, url: str | None) -> TracklistPage:
+    """Parse a tracklist page; raise :class:`ParseError` naming what is missing."""
+    tab = next(iter(_TL_TAB(root)), None)
+    elements = _ROWS(root)
+    if tab is None and not elements:
+        raise ParseError(_KIND, "no #tlTab and no div.tlpItem rows")
+    canonical = first(_CANONICAL(root)) or url
+    tracklist_id = _tracklist_id(canonical, tab, url)
+    if tracklist_id is None:
+        raise ParseError(_KIND, "no tracklist id (canonical /tracklist/<id>/ or #tlTab data-id)")
+    heading = next(iter(_HEADINGS(root)), None)
+    title = clean(heading.text_content()) if heading is not None else ""
+    title = title or _tab_meta(tab, "name") or clean(first(_TITLE(root)))
+    if not title:
+        raise ParseError(_KIND, "no title (h1#pageTitle, #tlTab name meta or <title>)")
+
+    facts = [fact for fact in (read_row(element) for element in elements) if fact]
+    entries = _entries(facts, _script_cues(page_text))
+    declared_rows = to_int(tab.get("data-count")) if tab is not None else None
+    warnings = []
+    if declared_rows is not None and declared_rows != len(facts):
+        warnings.append(
+            f"page counts {declared_rows} rows (#tlTab data-count) but {len(facts)} were parsed"
+        )
+    elif declared_rows is None and len(facts) != len(elements):
+        warnings.append(f"{len(elements)} div.tlpItem rows but {len(facts)} were parsed")
+    djs = _links(heading, _DJ_LINK) or tuple(
+        NamedLink(name, None) for name in _tab_metas(tab, "author")
+    )
+    return TracklistPage(
+        tracklist_id=tracklist_id,
+        url=canonical,
+        title=title,
+        djs=djs,
+        sources=_links(heading, _SOURCE_LINK),
+        date=_date(tab, title),
+        genres=_genres(root, tab),
+        entries=entries,
+        page_id=tab.get("data-id") if tab is not None else None,
+        media=set_recordings(root),
+        declared_row_count=declared_rows,
+        declared_track_count=to_int(_tab_meta(tab, "numTracks")),
+        parsed_row_count=len(facts),
+        warnings=tuple(warnings),
+    )
+
+
+def _entries(facts: list[RowFacts], script_cues: dict[str, int]) -> tuple[TrackEntry, ...]:
+    """Number the top-level rows and fold mashup sub-rows into the row above them."""
+    entries: list[TrackEntry] = []
+    parts: list[MashupPart] = []
+    for fact in facts:
+        if fact.is_sub_row and entries:
+            parts.append(_mashup_part(fact))
+            continue
+        _flush_parts(entries, parts)
+        entries.append(_entry(fact, len(entries) + 1, script_cues))
+    _flush_parts(entries, parts)
+    return tuple(entries)
+
+
+def _flush_parts(entries: list[TrackEntry], parts: list[MashupPart]) -> None:
+    if entries and parts:
+        entries[-1] = replace(entries[-1], mashup_parts=(*entries[-1].mashup_parts, *parts))
+    parts.clear()
+
+
+def _entry(fact: RowFacts, row: int, script_cues: dict[str, int]) -> TrackEntry:
+    with_previous = fact.number.casefold() == "w/"
+    text = fact.text
+    return TrackEntry(
+        row=row,
+        position=None if with_previous else to_int(fact.number),
+        played_with_previous=with_previous,
+        cue_ms=fact.cue_ms,
+        display=text.display,
+        artist=text.artist,
+        title=text.title,
+        version=text.version,
+        label=fact.label,
+        is_id=text.is_id,
+        track_id=fact.track_id,
+        track_url=fact.track_url,
+        position_id=fact.position_id,
+        script_cue_ms=script_cues.get(fact.content_id) if fact.content_id else None,
+        media_item_id=fact.media_item_id,
+        media_sources=fact.media_sources,
+    )
+
+
+def _mashup_part(fact: RowFacts) -> MashupPart:
+    text = fact.text
+    return MashupPart(
+        display=text.display,
+        artist=text.artist,
+        title=text.title,
+        version=text.version,
+        label=fact.label,
+        track_id=fact.track_id,
+        track_url=fact.track_url,
+    )
+
+
+def _script_cues(page_text: str) -> dict[str, int]:
+    start = page_text.find("cueValuesEntry")
+    if start < 0:
+        return {}
+    end = page_text.rfind("cueValuesEntry")
+    return parse_cue_script(page_text[start - 32 : end + 256])
+
+
+def _tracklist_id(canonical: str | None, tab: etree._Element | None, url: str | None) -> str | None:
+    for candidate in (canonical, url):
+        match = _TRACKLIST_ID.search(candidate) if candidate else None
+        if match:
+            return match.group(1)
+    page_id = tab.get("data-id") if tab is not None else None
+    return clean(page_id) or None
+
+
+def _tab_metas(tab: etree._Element | None, prop: str) -> list[str]:
+    if tab is None:
+        return []
+    return [
+        clean(meta.get("content"))
+        for meta in tab.iterchildren("meta")
+        if meta.get("itemprop") == prop and clean(meta.get("content"))
+    ]
+
+
+def _tab_meta(tab: etree._Element | None, prop: str) -> str | None:
+    values = _tab_metas(tab, prop)
+    return values[0] if values else None
+
+
+def _links(heading: etree._Element | None, pattern: re.Pattern[str]) -> tuple[NamedLink, ...]:
+    if heading is None:
+        return ()
+    links = []
+    for anchor in heading.iter("a"):
+        href = anchor.get("href") or ""
+        name = clean(anchor.text_content())
+        if name and pattern.match(href):
+            links.append(NamedLink(name, href))
+    return tuple(links)
+
+
+def _date(tab: etree._Element | None, title: str) -> str | None:
+    published = _tab_meta(tab, "datePublished")
+    if published and _ISO_DATE.match(published[:10]):
+        return published[:10]
+    match = _DATE.search(title)
+    return match.group(1) if match else None
+
+
+def _genres(root: html.HtmlElement, tab: etree._Element | None) -> tuple[str, ...]:
+    genres = _tab_metas(tab, "genre")
+    if not genres:
+        styles = first(_MUSIC_STYLES(root)) or ""
+        genres = [clean(genre) for genre in styles.split(",") if clean(genre)]
+    return tuple(dict.fromkeys(genres))

@@ -1,0 +1,57 @@
+"""A page that parses but looks wrong is reported on the item, not hidden."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crawler.pages import TracklistPage, parse_page, to_document
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _short_html_counting(rows: int) -> str:
+    html = (FIXTURES / "short_tracklist.html").read_text()
+    return html.replace('data-count="3"', f'data-count="{rows}"')
+
+
+def _short() -> TracklistPage:
+    page = parse_page((FIXTURES / "short_tracklist.html").read_bytes())
+    assert isinstance(page, TracklistPage)
+    return page
+
+
+def test_row_count_mismatch_is_a_warning() -> None:
+    page = _short()
+    assert page.declared_row_count == 3
+    assert page.parsed_row_count == 2
+    assert page.warnings == ("page counts 3 rows (#tlTab data-count) but 2 were parsed",)
+    assert to_document(page)["warnings"] == list(page.warnings)
+
+
+def test_rows_with_no_track_text_are_not_counted_as_parsed() -> None:
+    html = _short_html_counting(2)
+    broken = html.replace('<span class="trackValue"><span>ID</span>', "<span><span>ID</span>")
+    page = parse_page(broken)
+    assert isinstance(page, TracklistPage)
+    assert len(page.entries) == 1
+    assert page.warnings == ("page counts 2 rows (#tlTab data-count) but 1 were parsed",)
+
+
+def test_clean_page_has_no_warnings_key() -> None:
+    html = _short_html_counting(2)
+    document = to_document(parse_page(html))
+    assert "warnings" not in document
+
+
+def test_hand_made_page_fields() -> None:
+    page = _short()
+    assert [dj.name for dj in page.djs] == ["Test DJ", "Other DJ"]
+    assert [source.name for source in page.sources] == ["Hand Made Club"]
+    first, second = page.entries
+    assert (first.artist, first.title, first.version) == ("Artist One", "First Song", "Someone Dub")
+    assert first.display == "Artist One - First Song (Someone Dub)"
+    assert first.cue_ms == 0  # a visible 0:00 is a real cue
+    assert first.label == "HOUSE LABEL"
+    assert second.is_id
+    assert second.cue_ms == 3_723_000
+    assert second.label is None
