@@ -1,0 +1,62 @@
+"""Making free text safe for the formats: quotes, control characters, ASCII, byte limits."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Letters NFKD does not decompose into ASCII, and typography CD displays cannot show.
+_ASCII_FALLBACK = str.maketrans(
+    {
+        "ß": "ss",
+        "Ø": "O",
+        "ø": "o",
+        "Æ": "AE",
+        "æ": "ae",
+        "Œ": "OE",
+        "œ": "oe",
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Þ": "Th",
+        "þ": "th",
+        "‘": "'",
+        "’": "'",
+        "“": "'",
+        "”": "'",
+        "–": "-",
+        "—": "-",
+        "…": "...",
+    }
+)
+ELLIPSIS = "…"
+ASCII_ELLIPSIS = "..."
+
+
+def cue_safe(value: str) -> str:
+    """``value`` fit for a quoted CUE string.
+
+    CUE has no escape: a ``"`` inside a value ends it early in libcue, cdrdao and mpv, and
+    ``\\"`` keeps its backslash. We write ``'`` instead. Control characters (a newline
+    would end the command) become spaces.
+    """
+    cleaned = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in value)
+    return " ".join(cleaned.replace('"', "'").split())
+
+
+def to_ascii(value: str) -> str:
+    """``value`` in printable ASCII: accents dropped (Väth -> Vath), the rest ``?``."""
+    decomposed = unicodedata.normalize("NFKD", value.translate(_ASCII_FALLBACK))
+    letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(ch if " " <= ch <= "~" else "?" for ch in letters)
+
+
+def truncate_bytes(value: str, limit: int) -> str:
+    """``value`` cut to at most ``limit`` UTF-8 bytes on a character boundary, with an
+    ellipsis when anything was cut (``...`` for ASCII text, so it stays ASCII)."""
+    if len(value.encode("utf-8")) <= limit:
+        return value
+    ellipsis = ASCII_ELLIPSIS if value.isascii() else ELLIPSIS
+    room = limit - len(ellipsis.encode("utf-8"))
+    cut = value.encode("utf-8")[:room].decode("utf-8", errors="ignore")
+    return cut.rstrip() + ellipsis
