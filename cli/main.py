@@ -15,6 +15,7 @@ import click
 COMMANDS: dict[str, str] = {
     "cue": "cli.cue:cue",
     "db": "cli.db:db",
+    "record": "cli.record:record",
 }
 
 
