@@ -15,6 +15,7 @@ import click
 COMMANDS: dict[str, str] = {
     "cue": "cli.cue:cue",
     "db": "cli.db:db",
+    "relay": "cli.relay:relay",
     "record": "cli.record:record",
 }
 

@@ -1,0 +1,1 @@
+"""Item pipelines (validate, store, outbox) and the outbox relay to RabbitMQ."""

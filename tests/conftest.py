@@ -88,3 +88,32 @@ def migrated_engine(any_database_url: str) -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+RABBITMQ_URL = os.environ.get("TRACKLIST_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+REDIS_URL = os.environ.get("TRACKLIST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """The real RabbitMQ on 127.0.0.1 (tests use their own uniquely named exchanges)."""
+    import pika
+    import pika.exceptions
+
+    try:
+        pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL)).close()
+    except pika.exceptions.AMQPError as exc:
+        service_unavailable(f"RabbitMQ at {RABBITMQ_URL} unreachable: {exc!r}")
+    return RABBITMQ_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The real Redis on 127.0.0.1, database 15 (tests use unique key prefixes)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError as exc:
+        service_unavailable(f"Redis at {REDIS_URL} unreachable: {exc!r}")
+    return REDIS_URL

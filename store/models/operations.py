@@ -62,6 +62,8 @@ class OutboxEvent(Base):
     correlation_id: Mapped[str | None] = mapped_column(String(100))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set after a failed publish (e.g. unroutable): the relay skips the row until then.
+    next_attempt_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     sent_at: Mapped[datetime | None]
 

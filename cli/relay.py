@@ -1,0 +1,48 @@
+"""``tracklists relay``: publish outbox events to RabbitMQ until stopped."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import click
+import pika.exceptions
+
+from cli.common import settings_or_exit
+from pipelines.relay import OutboxRelay, drain
+from store.db import make_engine, make_session_factory
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Publish what is due, then exit (for cron or tests).")
+@click.option("--timeout", default=60.0, show_default=True, help="With --once: give up after.")
+def relay(once: bool, timeout: float) -> None:
+    """Publish committed outbox events to the exchange, with confirms; Ctrl-C stops cleanly."""
+    settings = settings_or_exit()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("pika").setLevel(logging.WARNING)
+    engine = make_engine(settings.sqlalchemy_url, pool_size=2)
+    publisher = OutboxRelay(
+        make_session_factory(engine), settings.mq_rabbitmq_url, settings.mq_exchange_name
+    )
+    try:
+        if once:
+            try:
+                published = drain(publisher, timeout)
+            except pika.exceptions.AMQPError as exc:
+                raise click.ClickException(f"broker unavailable: {exc!r}") from None
+            click.echo(f"published {published} event(s)")
+            return
+        stop = threading.Event()
+
+        def request_stop(_signum: int, _frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        publisher.run_forever(stop)
+    finally:
+        publisher.close()
+        engine.dispose()
