@@ -1,0 +1,75 @@
+"""The REST API: a Flask application factory.
+
+``gunicorn "api:create_app()"`` (what ``tracklists serve`` runs) and ``flask --app api run``
+both call :func:`create_app`, which reads the ``TRACKLIST_*`` settings, so every gunicorn
+worker builds its own app, engine and connections after the fork.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from store.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+__all__ = ["create_app"]
+
+
+def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
+    """Build the API application.
+
+    ``config`` defaults to :func:`store.config.load_settings` (environment and ``.env``);
+    ``overrides`` replace individual settings by field name, e.g.
+    ``create_app(database_url="sqlite:///x.db", api_rate_limit_anonymous="5/minute")``.
+    Raises :class:`store.config.ConfigError` when the configuration cannot be served
+    (production without ``TRACKLIST_JWT_SECRET``).
+    """
+    # Imported here so that `import api.urls` (the crawler does) does not import Flask.
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from api import admin, auth, errors, health, metrics, openapi, ratelimit, security
+    from api.extensions import SETTINGS_KEY, db, redis_store
+
+    settings = _settings(config, overrides)
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.api_max_content_length,
+        DEBUG=settings.debug_mode,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions[SETTINGS_KEY] = settings
+    if settings.api_trusted_proxies:
+        # Only as many X-Forwarded-For hops as there are proxies we run are believed.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.api_trusted_proxies, x_proto=settings.api_trusted_proxies
+        )
+
+    errors.init_app(app)
+    db.init_app(app)
+    redis_store.init_app(app)
+    security.init_app(app)
+    metrics.init_app(app)
+
+    api = openapi.init_app(app, settings)
+    prefix = settings.api_prefix
+    api.register_blueprint(health.bp)
+    api.register_blueprint(auth.bp, url_prefix=f"{prefix}/auth")
+    api.register_blueprint(admin.bp, url_prefix=f"{prefix}/admin")
+
+    # After the blueprints: the login view gets its own limit by endpoint.
+    ratelimit.init_app(app)
+    return app
+
+
+def _settings(config: Settings | None, overrides: dict[str, Any]) -> Settings:
+    base = config if config is not None else load_settings()
+    if not overrides:
+        return base
+    unknown = set(overrides) - set(Settings.model_fields)
+    if unknown:
+        raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+    # Re-validate, keeping which fields were set explicitly (the database choice depends on it).
+    return Settings.model_validate({**base.model_dump(exclude_unset=True), **overrides})

@@ -1,0 +1,187 @@
+"""``{prefix}/admin``: store statistics, cache clearing and component health (admin role)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+import redis
+from sqlalchemy import func, select
+
+from api.errors import ApiProblem
+from api.extensions import db, redis_store
+from api.openapi import Blueprint
+from api.probes import probe_all
+from api.security import require_role
+from store.models import (
+    CRAWL_STATUSES,
+    ApiKey,
+    CrawlRequest,
+    CueFile,
+    Dj,
+    OutboxEvent,
+    Source,
+    Track,
+    Tracklist,
+    TracklistEntry,
+    User,
+    utcnow,
+)
+
+bp = Blueprint("admin", __name__, description="Operations: statistics, cache, health.")
+
+COUNTED = {
+    "tracklists": Tracklist,
+    "tracklist_entries": TracklistEntry,
+    "tracks": Track,
+    "djs": Dj,
+    "sources": Source,
+    "cue_files": CueFile,
+    "users": User,
+}
+# scrapy-redis queues of the on-demand crawl worker (`scrapy crawl worker`): start URLs pushed
+# by the API and the scheduler's pending requests.
+CRAWL_QUEUE_KEYS = ("worker:start_urls", "worker:requests")
+_SCAN_BATCH = 500
+
+
+class OutboxSchema(ma.Schema):
+    """Events written but not yet confirmed by the broker."""
+
+    unsent = ma.fields.Integer(required=True)
+    oldest_unsent_age_seconds = ma.fields.Float(allow_none=True)
+
+
+class StatsSchema(ma.Schema):
+    """Counts from the store and queue depths from Redis."""
+
+    counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True)
+    active_api_keys = ma.fields.Integer(required=True)
+    crawl_requests = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Integer(), required=True
+    )
+    outbox = ma.fields.Nested(OutboxSchema, required=True)
+    queues = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        allow_none=True,
+        metadata={"description": "queue depths; null when Redis is disabled or down"},
+    )
+
+
+class CacheClearedSchema(ma.Schema):
+    """How many cached responses were deleted."""
+
+    deleted = ma.fields.Integer(required=True)
+    redis = ma.fields.String(required=True, metadata={"description": "up | disabled"})
+
+
+class ComponentSchema(ma.Schema):
+    """One component's state."""
+
+    status = ma.fields.String(required=True, metadata={"description": "up | down | disabled"})
+    latency_ms = ma.fields.Float(allow_none=True)
+    error = ma.fields.String(allow_none=True)
+    last_error = ma.fields.Dict(allow_none=True, metadata={"description": "{message, at}"})
+
+
+class AdminHealthSchema(ma.Schema):
+    """Overall state (``ok`` when nothing is down) and each component."""
+
+    status = ma.fields.String(required=True, metadata={"description": "ok | degraded"})
+    components = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Nested(ComponentSchema), required=True
+    )
+
+
+@bp.route("/stats", methods=["GET"])
+@require_role("admin")
+@bp.response(200, StatsSchema)
+def stats() -> dict[str, Any]:
+    """Row counts, crawl requests by state, outbox backlog and crawl queue depths."""
+    session = db.session
+    counts = {
+        name: session.scalar(select(func.count()).select_from(model)) or 0
+        for name, model in COUNTED.items()
+    }
+    active_keys = session.scalar(
+        select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_(None))
+    )
+    crawl_states = dict.fromkeys(CRAWL_STATUSES, 0)
+    rows = session.execute(
+        select(CrawlRequest.status, func.count()).group_by(CrawlRequest.status)
+    ).tuples()
+    crawl_states.update({status: count for status, count in rows})
+    unsent, oldest = session.execute(
+        select(func.count(), func.min(OutboxEvent.created_at)).where(OutboxEvent.sent_at.is_(None))
+    ).one()
+    age = None
+    if oldest is not None:
+        # SQLite returns naive datetimes from aggregates; every stored time is UTC.
+        aware = oldest if oldest.tzinfo else oldest.replace(tzinfo=utcnow().tzinfo)
+        age = round((utcnow() - aware).total_seconds(), 3)
+    return {
+        "counts": counts,
+        "active_api_keys": active_keys or 0,
+        "crawl_requests": crawl_states,
+        "outbox": {"unsent": unsent, "oldest_unsent_age_seconds": age},
+        "queues": _queue_depths(),
+    }
+
+
+@bp.route("/cache/clear", methods=["POST"])
+@require_role("admin")
+@bp.response(200, CacheClearedSchema)
+def clear_cache() -> dict[str, Any]:
+    """Delete every cached response (not rate-limit counters, the token blocklist or queues)."""
+    client = redis_store.client
+    if client is None:
+        return {"deleted": 0, "redis": "disabled"}
+    deleted = 0
+    batch: list[bytes] = []
+    try:
+        for key in client.scan_iter(match=redis_store.key("cache", "*"), count=_SCAN_BATCH):
+            batch.append(key)
+            if len(batch) >= _SCAN_BATCH:
+                deleted += int(client.unlink(*batch))
+                batch.clear()
+        if batch:
+            deleted += int(client.unlink(*batch))
+    except redis.RedisError as exc:
+        raise ApiProblem(503, f"Redis is unavailable ({exc})") from None
+    return {"deleted": deleted, "redis": "up"}
+
+
+@bp.route("/health", methods=["GET"])
+@require_role("admin")
+@bp.response(200, AdminHealthSchema)
+def component_health() -> dict[str, Any]:
+    """Database, Redis and RabbitMQ: up, down (with the error) or disabled, with latency."""
+    results = probe_all()
+    degraded = any(result.status == "down" for result in results.values())
+    return {
+        "status": "degraded" if degraded else "ok",
+        "components": {name: result.as_dict() for name, result in results.items()},
+    }
+
+
+def _queue_depths() -> dict[str, int] | None:
+    client = redis_store.client
+    if client is None:
+        return None
+    depths: dict[str, int] = {}
+    try:
+        for key in CRAWL_QUEUE_KEYS:
+            kind = client.type(key)
+            kind = kind.decode() if isinstance(kind, bytes) else kind
+            if kind == "list":
+                depths[key] = int(client.llen(key))
+            elif kind == "zset":
+                depths[key] = int(client.zcard(key))
+            elif kind == "set":
+                depths[key] = int(client.scard(key))
+            else:
+                depths[key] = 0
+    except redis.RedisError:
+        return None
+    return depths

@@ -1,0 +1,124 @@
+"""The API's extensions, created once and bound to each app with ``init_app``.
+
+- :data:`db`: the SQLAlchemy engine (one per app, so one per gunicorn worker) and a session
+  per request (``db.session``), closed when the request ends;
+- :data:`redis_store`: the Redis client, or ``None`` when Redis was unreachable at start-up
+  (embedded mode: rate limits and the token blocklist then live in the process);
+- :data:`jwt`: flask-jwt-extended (its callbacks are set up in :mod:`api.security`).
+
+Redis keys all start with ``TRACKLIST_CACHE_KEY_PREFIX``; below it, ``cache:`` holds response
+caches (what ``POST /admin/cache/clear`` deletes), ``jwt:revoked:`` the token blocklist and
+``limits:`` the rate-limit counters.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import redis
+from flask import Flask, current_app, g
+from flask_jwt_extended import JWTManager
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.config import Settings
+from store.db import make_engine, make_session_factory
+
+logger = logging.getLogger(__name__)
+
+SETTINGS_KEY = "tracklists.settings"
+_DB_KEY = "tracklists.db"
+_REDIS_KEY = "tracklists.redis"
+
+
+def settings() -> Settings:
+    """The current app's :class:`~store.config.Settings`."""
+    value: Settings = current_app.extensions[SETTINGS_KEY]
+    return value
+
+
+@dataclass(frozen=True)
+class _DatabaseState:
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+
+class Database:
+    """The store, per app: ``db.engine`` and the request-scoped ``db.session``."""
+
+    def init_app(self, app: Flask) -> None:
+        """Create the app's engine (lazily connected) and close sessions after each request."""
+        config: Settings = app.extensions[SETTINGS_KEY]
+        engine = make_engine(config.sqlalchemy_url, pool_size=config.database_pool_size)
+        app.extensions[_DB_KEY] = _DatabaseState(engine, make_session_factory(engine))
+        app.teardown_appcontext(self._close_session)
+
+    @property
+    def engine(self) -> Engine:
+        """The current app's engine."""
+        state: _DatabaseState = current_app.extensions[_DB_KEY]
+        return state.engine
+
+    @property
+    def session(self) -> Session:
+        """This request's session (created on first use, closed at teardown; commit yourself)."""
+        if "db_session" not in g:
+            state: _DatabaseState = current_app.extensions[_DB_KEY]
+            g.db_session = state.sessions()
+        session: Session = g.db_session
+        return session
+
+    @staticmethod
+    def _close_session(_error: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+class RedisStore:
+    """The app's Redis client and its key namespace."""
+
+    def init_app(self, app: Flask) -> None:
+        """Connect and ping once; on failure log a warning and run without Redis."""
+        config: Settings = app.extensions[SETTINGS_KEY]
+        client = redis.Redis.from_url(
+            config.effective_redis_url,
+            socket_connect_timeout=1,
+            socket_timeout=2,
+            health_check_interval=30,
+        )
+        app.extensions[_REDIS_KEY] = client
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            logger.warning(
+                "Redis at %s is unreachable (%s): rate limits and the token blocklist are kept "
+                "in this process only (embedded mode)",
+                _safe_url(config.effective_redis_url),
+                exc,
+            )
+            client.close()
+            app.extensions[_REDIS_KEY] = None
+
+    @property
+    def client(self) -> redis.Redis | None:
+        """The client, or ``None`` in embedded mode."""
+        client: redis.Redis | None = current_app.extensions[_REDIS_KEY]
+        return client
+
+    @staticmethod
+    def key(*parts: str) -> str:
+        """A key in the service's namespace: ``key("cache", "x")`` → ``tracklist:cache:x``."""
+        return settings().cache_key_prefix + ":".join(parts)
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for logs."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}{sep}{rest.rpartition('@')[2]}"
+
+
+db = Database()
+redis_store = RedisStore()
+jwt = JWTManager()

@@ -1,0 +1,14 @@
+"""gunicorn server hooks used by ``tracklists serve`` (``--config python:api.gunicorn_hooks``)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def child_exit(_server: Any, worker: Any) -> None:
+    """Drop a dead worker's live gauges from the shared Prometheus files."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

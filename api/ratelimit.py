@@ -1,0 +1,103 @@
+"""Rate limits (flask-limiter): per client IP without a token, per user with one.
+
+One application-wide limit covers every route except ``/health`` and ``/metrics``:
+``TRACKLIST_API_RATE_LIMIT_ANONYMOUS`` for requests without a valid access token (counted per
+IP address), ``TRACKLIST_API_RATE_LIMIT_AUTHENTICATED`` for requests with one (counted per
+user, wherever they come from). ``POST /auth/token`` also has its own, smaller per-IP limit
+against password guessing. Over a limit: 429 problem+json with ``Retry-After``.
+
+The client IP is the TCP peer unless ``TRACKLIST_API_TRUSTED_PROXIES`` says how many proxies
+set ``X-Forwarded-For`` (ProxyFix in :func:`api.create_app`), so a forged header gains nothing.
+Counters live in Redis, shared by every worker; without Redis (embedded mode, or Redis
+failing later) each process counts for itself.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, request
+from flask_jwt_extended import decode_token
+from flask_jwt_extended.exceptions import JWTExtendedException
+from flask_limiter import Limiter
+from jwt import PyJWTError
+
+from api.extensions import SETTINGS_KEY, redis_store, settings
+from store.config import Settings
+
+logger = logging.getLogger(__name__)
+
+# Monitoring must never be throttled.
+EXEMPT_ENDPOINTS = frozenset({"health.health", "metrics.metrics"})
+
+
+def token_subject() -> str | None:
+    """The user id of a valid access token on this request, else ``None`` (cached per request).
+
+    Only signature, expiry and issuer are checked here: rate limiting runs before the view,
+    and a revoked token still counts against its user and is refused by the view.
+    """
+    if "rate_limit_subject" not in g:
+        subject = None
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer" and token:
+            try:
+                claims = decode_token(token.strip())
+            except (PyJWTError, JWTExtendedException):
+                claims = {}
+            if claims.get("type") == "access" and isinstance(claims.get("sub"), str):
+                subject = claims["sub"]
+        g.rate_limit_subject = subject
+    value: str | None = g.rate_limit_subject
+    return value
+
+
+def client_key() -> str:
+    """The rate-limit bucket: ``user:<id>`` with a valid token, else ``ip:<address>``."""
+    subject = token_subject()
+    return f"user:{subject}" if subject is not None else f"ip:{request.remote_addr or '?'}"
+
+
+def ip_key() -> str:
+    """The bucket of the client's address, token or not (the login limit)."""
+    return f"ip:{request.remote_addr or '?'}"
+
+
+def _application_limit() -> str:
+    config = settings()
+    if token_subject() is not None:
+        return config.api_rate_limit_authenticated
+    return config.api_rate_limit_anonymous
+
+
+def _login_limit() -> str:
+    return settings().api_rate_limit_login
+
+
+def init_app(app: Flask) -> Limiter:
+    """Create the app's limiter (one per app: flask-limiter keeps its storage per instance)."""
+    config: Settings = app.extensions[SETTINGS_KEY]
+    with app.app_context():
+        redis_available = redis_store.client is not None
+    storage_uri = config.effective_redis_url if redis_available else "memory://"
+    limiter = Limiter(
+        key_func=client_key,
+        application_limits=[_application_limit],
+        storage_uri=storage_uri,
+        storage_options=(
+            {"key_prefix": f"{config.cache_key_prefix}limits", "socket_connect_timeout": 1}
+            if redis_available
+            else {}
+        ),
+        strategy="fixed-window",
+        headers_enabled=True,
+        # Redis failing after start-up: keep limiting per process rather than erroring.
+        in_memory_fallback_enabled=True,
+    )
+    limiter.request_filter(lambda: request.endpoint in EXEMPT_ENDPOINTS)
+    limiter.init_app(app)
+    login_view = app.view_functions.get("auth.issue_token")
+    if login_view is not None:
+        limiter.limit(_login_limit, key_func=ip_key)(login_view)
+    return limiter

@@ -1,0 +1,71 @@
+"""``tracklists serve``: the API under gunicorn (gthread workers), configured from TRACKLIST_*.
+
+For development, ``flask --app api run`` serves the same app with the reloader.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sys
+
+import click
+
+from cli.common import settings_or_exit
+from store.config import Settings
+
+
+def gunicorn_argv(settings: Settings) -> list[str]:
+    """The gunicorn command line for these settings."""
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(settings.api_workers),
+        "--threads",
+        str(settings.api_threads),
+        "--bind",
+        f"{settings.api_host}:{settings.api_port}",
+        "--log-level",
+        settings.api_log_level,
+        "--access-logfile",
+        "-",
+        "--config",
+        "python:api.gunicorn_hooks",
+    ]
+    if settings.api_reload:
+        argv.append("--reload")
+    # No --preload: each worker creates its own engine and connections after the fork.
+    argv.append("api:create_app()")
+    return argv
+
+
+@click.command()
+def serve() -> None:
+    """Run the REST API (TRACKLIST_API_HOST:PORT, TRACKLIST_API_WORKERS x THREADS)."""
+    settings = settings_or_exit()
+    env = dict(os.environ)
+    if not settings.jwt_secret:
+        if settings.environment == "production":
+            raise click.ClickException(
+                "TRACKLIST_JWT_SECRET is required when TRACKLIST_ENVIRONMENT=production "
+                "(generate one with: openssl rand -hex 32)"
+            )
+        # One secret for all workers of this run, so a token works whichever worker answers.
+        env["TRACKLIST_JWT_SECRET"] = secrets.token_hex(32)
+        click.echo(
+            "warning: TRACKLIST_JWT_SECRET is not set; tokens from this run are signed with a "
+            "random secret and stop working when it ends",
+            err=True,
+        )
+    # Workers share their Prometheus counters through files; stale ones would add up.
+    metrics_dir = settings.data_dir / "prometheus"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
+    argv = gunicorn_argv(settings)
+    os.execve(argv[0], argv, env)  # noqa: S606 - gunicorn replaces this process (signals, PID 1)
