@@ -1,0 +1,25 @@
+"""What spiders hand to the pipelines: a parsed page plus the facts of its fetch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from crawler.pages import TracklistPage
+
+
+@dataclass(slots=True)
+class TracklistItem:
+    """A tracklist page as fetched: ``page`` from the parsers, the rest from the response.
+
+    ``html_sha256`` is the hash of the body as received; ``download_ms`` is the fetch's
+    latency, so the pipelines can report the whole processing time of the page.
+    """
+
+    page: TracklistPage
+    fetched_url: str
+    html_sha256: str
+    fetched_at: datetime
+    download_ms: float = 0.0
+    correlation_id: str | None = None
+    warnings: list[str] = field(default_factory=list)
