@@ -22,8 +22,9 @@ MAX_MINUTES: Final = 99
 MAX_STRICT_FRAMES: Final = (MAX_MINUTES + 1) * FRAMES_PER_MINUTE - 1
 # CD-TEXT packs hold at most 80 bytes per string; cdrdao counts UTF-8 bytes.
 CD_TEXT_MAX_BYTES: Final = 80
-# Kodi's CueDocument reads lines into a 1023-byte buffer; longer lines are cut.
-KODI_MAX_LINE_BYTES: Final = 1023
+# Kodi's CueDocument reads lines into a 1023-byte buffer, and libcue cuts strings at 1023
+# bytes: every variant keeps its lines within that.
+MAX_LINE_BYTES: Final = 1023
 # Kodi splits artist and genre strings on its musicItemSeparator, " / " by default.
 KODI_SEPARATOR: Final = " / "
 

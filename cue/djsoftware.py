@@ -37,9 +37,14 @@ def _audio_path(options: Options, notices: list[Notice]) -> PurePath:
     return path
 
 
+_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="no" ?>'
+
+
 def _xml(root: ET.Element) -> str:
+    # Written by hand: ElementTree's own declaration uses single quotes, as neither
+    # Traktor nor rekordbox does.
     ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return f"{_DECLARATION}\n{ET.tostring(root, encoding='unicode')}\n"
 
 
 def traktor_nml(plan: Plan, options: Options) -> tuple[list[str], list[Notice]]:

@@ -71,21 +71,21 @@ def parse(text: str, *, strict: bool = False) -> ParsedCue:
 
 def _tokens(raw: str, number: int, state: _State) -> list[str]:
     tokens: list[str] = []
-    quote_problem: str | None = None
+    problems: list[str] = []
     for match in _TOKEN.finditer(raw):
         if match.group(3) is not None:
             if '"' in match.group(3):
-                quote_problem = "stray double quote: CUE has no escape for it"
+                problems.append("stray double quote: CUE has no escape for it")
             tokens.append(match.group(3))
             continue
         if not match.group(2):
-            quote_problem = "unterminated quoted string"
+            problems.append("unterminated quoted string")
         elif match.end() < len(raw) and not raw[match.end()].isspace():
-            quote_problem = "text right after a closing quote: a stray double quote?"
+            problems.append("text right after a closing quote: a stray double quote?")
         tokens.append(match.group(1))
-    if quote_problem is not None:
-        # one report per line: a single stray quote throws every later token off
-        state.report("error", quote_problem, number)
+    if problems:
+        # the first only: one stray quote throws every later token off
+        state.report("error", problems[0], number)
     return tokens
 
 

@@ -9,8 +9,11 @@ See ``docs/cue-formats.md`` for the longer story. In short:
 * ``cdj``: ``cd`` in plain ASCII, for a mix CD played on DJ CD decks, whose displays show
   CD-TEXT in ASCII only (CD-TEXT's character codes are ISO 8859-1 and ASCII).
 * ``kodi``: Kodi's CueDocument reads ``REM DATE`` as a number (a year) and ``REM GENRE``,
-  splits artist and genre on ``" / "``, uses only the FILE's base name and reads lines
-  into a 1023-byte buffer. The variant writes exactly that.
+  splits artist and genre on ``" / "`` and uses only the FILE's base name. The variant
+  writes exactly that.
+
+Every variant keeps lines within 1023 bytes (Kodi's line buffer, libcue's string buffer):
+a longer value, such as a title with many folded rows, is cut with an ellipsis and reported.
 * ``serato``: Serato DJ reads no cue sheet and keeps its cues inside the audio file's tags,
   which a text library cannot write. The variant is for splitting a recording into
   per-track files before adding them to a Serato crate: no REM lines, and each TITLE
@@ -32,8 +35,8 @@ from cue.defaults import (
     DJ_SEPARATOR,
     FILE_TYPES,
     GENRE_SEPARATOR,
-    KODI_MAX_LINE_BYTES,
     KODI_SEPARATOR,
+    MAX_LINE_BYTES,
     MAX_STRICT_FRAMES,
     MAX_TRACKS,
     PREGAP_MS,
@@ -46,8 +49,8 @@ from cue.sheet import CueFile, CueSheet, CueTrack, Index, Rem
 from cue.text import cue_safe, to_ascii, truncate_bytes
 from cue.timing import format_clock, ms_to_frames
 
-# Room for the keyword, indent and quotes of the longest line Kodi reads (PERFORMER).
-_KODI_VALUE_BYTES = KODI_MAX_LINE_BYTES - len('    PERFORMER ""') - 2
+# Room for the keyword, indent and quotes of the longest value line (PERFORMER).
+_LINE_VALUE_BYTES = MAX_LINE_BYTES - len('    PERFORMER ""') - 2
 
 
 def _standard_rems(tracklist: Tracklist) -> list[Rem]:
@@ -84,7 +87,7 @@ class Variant:
     ascii: bool = False
     artist_in_title: bool = False
     dj_separator: str = DJ_SEPARATOR
-    max_value_bytes: int | None = None
+    max_value_bytes: int = _LINE_VALUE_BYTES
     disc_numbers: bool = True
 
     def default_long_set(self) -> LongSet:
@@ -96,9 +99,7 @@ VARIANTS: dict[str, Variant] = {
     "standard": Variant("standard", _standard_rems),
     "cd": Variant("cd", _cd_rems, strict=True, max_value_bytes=CD_TEXT_MAX_BYTES),
     "cdj": Variant("cdj", _cd_rems, strict=True, ascii=True, max_value_bytes=CD_TEXT_MAX_BYTES),
-    "kodi": Variant(
-        "kodi", _kodi_rems, dj_separator=KODI_SEPARATOR, max_value_bytes=_KODI_VALUE_BYTES
-    ),
+    "kodi": Variant("kodi", _kodi_rems, dj_separator=KODI_SEPARATOR),
     "serato": Variant("serato", lambda _: [], artist_in_title=True, disc_numbers=False),
 }
 
@@ -113,7 +114,7 @@ class _Writer:
         if self.variant.ascii:
             cleaned = to_ascii(cleaned)
         limit = self.variant.max_value_bytes
-        if limit is not None and len(cleaned.encode("utf-8")) > limit:
+        if len(cleaned.encode("utf-8")) > limit:
             cleaned = truncate_bytes(cleaned, limit)
             self.notices.append(Notice(f"{what} cut to {limit} bytes", rows))
         return cleaned
