@@ -6,6 +6,7 @@ place where the service's configuration becomes Scrapy's. Politeness is on by de
 
 from __future__ import annotations
 
+from crawler.middlewares import defaults as _politeness
 from store.config import ConfigError, load_settings
 
 try:
@@ -38,6 +39,35 @@ TRACKLIST_RETRY_DELAY_BASE = _config.scraping_retry_delay_base
 # Real pages are < 400 kB; anything far larger is not a tracklist page.
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+
+# --- politeness beyond Scrapy (crawler/middlewares; defaults in crawler/middlewares/defaults.py)
+DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's robots.txt and retry middlewares are replaced in their own slots.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.PoliteRobotsTxtMiddleware": _politeness.ROBOTS_PRIORITY,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.retry.BackoffRetryMiddleware": _politeness.RETRY_PRIORITY,
+    # Sees bodies after decompression, before meta-refresh and retry can act on a challenge.
+    "crawler.middlewares.antibot.AntiBotMiddleware": _politeness.ANTIBOT_PRIORITY,
+    # Closest to the network: every request that really goes out waits for its host's turn.
+    "crawler.middlewares.pacing.HostPacingMiddleware": _politeness.PACING_PRIORITY,
+}
+# Retries wait RETRY_DELAY_BASE * 2**(n-1) s, at most this; a Retry-After at most the next.
+TRACKLIST_RETRY_DELAY_MAX = _politeness.RETRY_DELAY_MAX
+TRACKLIST_RETRY_AFTER_MAX = _politeness.RETRY_AFTER_MAX
+# robots.txt answering 5xx/429 or unreachable: no request to the host for this long, doubling
+# up to the max; after MAX_ATTEMPTS failures in a row, waiting requests are dropped.
+TRACKLIST_ROBOTS_5XX_DEFER = _politeness.ROBOTS_5XX_DEFER
+TRACKLIST_ROBOTS_5XX_DEFER_MAX = _politeness.ROBOTS_5XX_DEFER_MAX
+TRACKLIST_ROBOTS_5XX_MAX_ATTEMPTS = _politeness.ROBOTS_5XX_MAX_ATTEMPTS
+# Challenge, captcha or IP-block page: the request is blocked and the host paused (doubling).
+TRACKLIST_ANTIBOT_ENABLED = True
+TRACKLIST_ANTIBOT_BACKOFF_BASE = _politeness.ANTIBOT_BACKOFF_BASE
+TRACKLIST_ANTIBOT_BACKOFF_MAX = _politeness.ANTIBOT_BACKOFF_MAX
+TRACKLIST_HOST_PACING_ENABLED = True
+# Every worker on TRACKLIST_REDIS_URL shares one per-host budget (off: this process only).
+TRACKLIST_SHARED_BUDGET_ENABLED = True
+TRACKLIST_BUDGET_KEY_PREFIX = _politeness.BUDGET_KEY_PREFIX
 
 # --- safety -----------------------------------------------------------------------------------
 # The telnet console and any remote-control extension can run code: never on in this service.

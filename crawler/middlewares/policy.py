@@ -1,0 +1,84 @@
+"""The politeness state the middlewares of one crawler share: crawl delays and the budget."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+from scrapy import signals
+from scrapy.http import Request
+from scrapy.utils.httpobj import urlparse_cached
+
+from crawler.middlewares import defaults
+from crawler.middlewares.budget import HostBudget, LocalBudget, RedisBudget
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+_POLICIES: WeakKeyDictionary[Crawler, HostPolicy] = WeakKeyDictionary()
+
+
+def host_key(request: Request) -> str:
+    """The unit of politeness: a request's ``host[:port]`` (robots.txt is per origin too)."""
+    return urlparse_cached(request).netloc
+
+
+class HostPolicy:
+    """Per-host Crawl-delays and the (possibly shared) budget of turns, for one crawler.
+
+    Settings: ``TRACKLIST_SHARED_BUDGET_ENABLED`` (Redis budget when true and
+    ``TRACKLIST_REDIS_URL`` is set), ``TRACKLIST_BUDGET_KEY_PREFIX``.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self._stats = crawler.stats
+        redis_url = settings.get("TRACKLIST_REDIS_URL")
+        self.budget: HostBudget
+        if settings.getbool("TRACKLIST_SHARED_BUDGET_ENABLED") and redis_url:
+            prefix = settings.get("TRACKLIST_BUDGET_KEY_PREFIX", defaults.BUDGET_KEY_PREFIX)
+            self.budget = RedisBudget(redis_url, prefix, defaults.BUDGET_INTERVAL_TTL)
+        else:
+            self.budget = LocalBudget()
+        self.download_delay = settings.getfloat("DOWNLOAD_DELAY")
+        self._crawl_delays: dict[str, float] = {}
+        crawler.signals.connect(self._close, signal=signals.spider_closed)
+
+    @property
+    def shared(self) -> bool:
+        """True when the budget is shared with other workers through Redis."""
+        return isinstance(self.budget, RedisBudget)
+
+    def crawl_delay(self, host: str) -> float:
+        """The host's robots.txt Crawl-delay (0 when unknown or absent)."""
+        return self._crawl_delays.get(host, 0.0)
+
+    def min_interval(self, host: str) -> float:
+        """The least time between two requests to ``host``: DOWNLOAD_DELAY or Crawl-delay."""
+        return max(self.download_delay, self.crawl_delay(host))
+
+    async def set_crawl_delay(self, host: str, seconds: float) -> None:
+        """Remember the host's Crawl-delay, here and for every worker sharing the budget."""
+        self._crawl_delays[host] = seconds
+        self._stats.set_value(f"politeness/crawl_delay/{host}", seconds)
+        await self.budget.set_min_interval(host, seconds)
+
+    async def defer(self, host: str, seconds: float, reason: str) -> float:
+        """Give ``host`` no turn for ``seconds``; return the wait now in force."""
+        wait = await self.budget.defer(host, seconds)
+        self._stats.inc_value(f"politeness/deferred/{reason}")
+        logger.info("pausing %s for %.1f s (%s)", host, wait, reason)
+        return wait
+
+    async def _close(self) -> None:
+        await self.budget.close()
+
+
+def host_policy(crawler: Crawler) -> HostPolicy:
+    """The one :class:`HostPolicy` of ``crawler`` (created on first use)."""
+    policy = _POLICIES.get(crawler)
+    if policy is None:
+        policy = _POLICIES[crawler] = HostPolicy(crawler)
+    return policy
