@@ -34,7 +34,7 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
     from api.extensions import SETTINGS_KEY, db, redis_store
 
     settings = _settings(config, overrides)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # a JSON API: no static files
     app.config.update(
         MAX_CONTENT_LENGTH=settings.api_max_content_length,
         DEBUG=settings.debug_mode,

@@ -78,7 +78,7 @@ def list_users(session: Session) -> list[tuple[User, int]]:
         .scalar_subquery()
     )
     rows = session.execute(select(User, active_keys).order_by(User.username))
-    return [(user, count) for user, count in rows.tuples()]
+    return [(user, count) for user, count in rows]
 
 
 def authenticate_password(session: Session, username: str, password: str) -> User | None:

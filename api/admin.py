@@ -108,9 +108,7 @@ def stats() -> dict[str, Any]:
         select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_(None))
     )
     crawl_states = dict.fromkeys(CRAWL_STATUSES, 0)
-    rows = session.execute(
-        select(CrawlRequest.status, func.count()).group_by(CrawlRequest.status)
-    ).tuples()
+    rows = session.execute(select(CrawlRequest.status, func.count()).group_by(CrawlRequest.status))
     crawl_states.update({status: count for status, count in rows})
     unsent, oldest = session.execute(
         select(func.count(), func.min(OutboxEvent.created_at)).where(OutboxEvent.sent_at.is_(None))

@@ -21,6 +21,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, Response, json, request
 from marshmallow.exceptions import SCHEMA
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -136,6 +137,7 @@ def init_app(app: Flask) -> None:
     """Register the handlers that turn every exception into a problem document."""
     app.register_error_handler(ApiProblem, _handle_api_problem)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(OperationalError, _handle_database_down)
     app.register_error_handler(Exception, _handle_unexpected)
 
 
@@ -159,6 +161,14 @@ def handle_http_exception(error: HTTPException) -> Response:
         fields = ", ".join(sorted({item["field"] for item in errors}))
         return problem_response(status, f"invalid input: {fields}", headers=headers, errors=errors)
     return problem_response(status, data.get("message") or error.description, headers=headers)
+
+
+def _handle_database_down(error: OperationalError) -> Response:
+    # A lost or refused connection is the database's state, not a bug: say so, retryably.
+    logger.error("database error on %s %s: %s", request.method, request.path, error.orig)
+    return problem_response(
+        503, "the database is unavailable; try again shortly", headers={"Retry-After": "5"}
+    )
 
 
 def _handle_unexpected(error: Exception) -> Response:

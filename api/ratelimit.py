@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 # Monitoring must never be throttled.
 EXEMPT_ENDPOINTS = frozenset({"health.health", "metrics.metrics"})
+LOGIN_ENDPOINT = "auth.issue_token"
 
 
 def token_subject() -> str | None:
@@ -97,7 +98,11 @@ def init_app(app: Flask) -> Limiter:
     )
     limiter.request_filter(lambda: request.endpoint in EXEMPT_ENDPOINTS)
     limiter.init_app(app)
-    login_view = app.view_functions.get("auth.issue_token")
+    login_view = app.view_functions.get(LOGIN_ENDPOINT)
     if login_view is not None:
-        limiter.limit(_login_limit, key_func=ip_key)(login_view)
+        # flask-limiter checks decorated limits inside the wrapper it returns, so the
+        # wrapped view replaces the registered one.
+        app.view_functions[LOGIN_ENDPOINT] = limiter.limit(_login_limit, key_func=ip_key)(
+            login_view
+        )
     return limiter
