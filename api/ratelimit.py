@@ -14,7 +14,8 @@ failing later) each process counts for itself.
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, g, request
 from flask_jwt_extended import decode_token
@@ -24,8 +25,6 @@ from jwt import PyJWTError
 
 from api.extensions import SETTINGS_KEY, redis_store, settings
 from store.config import Settings
-
-logger = logging.getLogger(__name__)
 
 # Monitoring must never be throttled.
 EXEMPT_ENDPOINTS = frozenset({"health.health", "metrics.metrics"})
@@ -98,11 +97,10 @@ def init_app(app: Flask) -> Limiter:
     )
     limiter.request_filter(lambda: request.endpoint in EXEMPT_ENDPOINTS)
     limiter.init_app(app)
-    login_view = app.view_functions.get(LOGIN_ENDPOINT)
+    login_view: Callable[..., Any] | None = app.view_functions.get(LOGIN_ENDPOINT)
     if login_view is not None:
         # flask-limiter checks decorated limits inside the wrapper it returns, so the
         # wrapped view replaces the registered one.
-        app.view_functions[LOGIN_ENDPOINT] = limiter.limit(_login_limit, key_func=ip_key)(
-            login_view
-        )
+        limited: Callable[..., Any] = limiter.limit(_login_limit, key_func=ip_key)(login_view)
+        app.view_functions[LOGIN_ENDPOINT] = limited
     return limiter
