@@ -1,0 +1,128 @@
+"""The crawl-request queue on real Redis and both database backends: nothing is ever lost."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from store.crawl_queue import CrawlJob, CrawlQueue, finish_request
+from store.db import make_session_factory, session_scope
+from store.models import CrawlRequest
+
+URL = "https://www.1001tracklists.com/tracklist/1pmwyfn1/max-styler.html"
+
+
+@pytest.fixture
+def queue(migrated_engine: Engine, redis_url: str) -> Iterator[CrawlQueue]:
+    client = redis.Redis.from_url(redis_url)
+    key = f"test:crawl:{uuid.uuid4().hex}"
+    yield CrawlQueue(client, make_session_factory(migrated_engine), key)
+    client.delete(key)
+    client.close()
+
+
+def _request(engine: Engine, correlation_id: str) -> CrawlRequest:
+    with Session(engine) as session:
+        return session.scalars(
+            select(CrawlRequest).where(CrawlRequest.correlation_id == uuid.UUID(correlation_id))
+        ).one()
+
+
+def test_submit_take_finish(queue: CrawlQueue, migrated_engine: Engine) -> None:
+    request = queue.submit(URL, force_refresh=True, requested_by="ana")
+    correlation_id = str(request.correlation_id)
+    assert queue.depth() == 1
+    assert _request(migrated_engine, correlation_id).status == "queued"
+
+    jobs = queue.take(10, "worker-a", lease_seconds=60)
+    assert jobs == [CrawlJob(correlation_id, URL, force_refresh=True)]
+    leased = _request(migrated_engine, correlation_id)
+    assert (leased.status, leased.worker_id, leased.attempts) == ("running", "worker-a", 1)
+    assert leased.lease_expires_at is not None
+
+    with session_scope(queue.sessions) as session:
+        finish_request(session, correlation_id, "done")
+    done = _request(migrated_engine, correlation_id)
+    assert (done.status, done.lease_expires_at) == ("done", None)
+    assert done.finished_at is not None
+
+
+def test_a_dead_workers_requests_are_requeued(queue: CrawlQueue, migrated_engine: Engine) -> None:
+    correlation_id = str(queue.submit(URL).correlation_id)
+    assert len(queue.take(1, "worker-dies", lease_seconds=0.2)) == 1
+    assert queue.depth() == 0  # popped: only the lease remembers it
+    time.sleep(0.4)
+    assert queue.reconcile(requeue_after_seconds=600, max_attempts=3) == 1
+    assert _request(migrated_engine, correlation_id).status == "queued"
+    jobs = queue.take(1, "worker-b", lease_seconds=60)
+    assert [job.correlation_id for job in jobs] == [correlation_id]
+    assert _request(migrated_engine, correlation_id).attempts == 2
+
+
+def test_renewed_leases_are_left_alone(queue: CrawlQueue) -> None:
+    queue.submit(URL)
+    queue.take(1, "worker-alive", lease_seconds=0.3)
+    assert queue.renew("worker-alive", lease_seconds=60) == 1
+    time.sleep(0.4)
+    assert queue.reconcile(requeue_after_seconds=600, max_attempts=3) == 0
+
+
+def test_requests_lost_by_redis_are_pushed_again(
+    queue: CrawlQueue, migrated_engine: Engine
+) -> None:
+    first = str(queue.submit(URL).correlation_id)
+    second = str(queue.submit(URL + "?b").correlation_id)
+    queue.redis.rpop(queue.key)  # Redis restarted and kept only one message
+    assert queue.reconcile(requeue_after_seconds=0, max_attempts=3) == 1
+    ids = {job.correlation_id for job in queue.take(10, "w", lease_seconds=60)}
+    assert ids == {first, second}
+
+
+def test_submit_survives_redis_being_down(migrated_engine: Engine, redis_url: str) -> None:
+    sessions = make_session_factory(migrated_engine)
+    key = f"test:crawl:{uuid.uuid4().hex}"
+    down = CrawlQueue(
+        redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5), sessions, key
+    )
+    correlation_id = str(down.submit(URL).correlation_id)
+    assert _request(migrated_engine, correlation_id).status == "queued"
+    up = CrawlQueue(redis.Redis.from_url(redis_url), sessions, key)
+    try:
+        assert up.reconcile(requeue_after_seconds=0, max_attempts=3) == 1
+        assert [job.correlation_id for job in up.take(5, "w", 60)] == [correlation_id]
+    finally:
+        up.redis.delete(key)
+
+
+def test_a_request_that_keeps_losing_workers_fails(
+    queue: CrawlQueue, migrated_engine: Engine
+) -> None:
+    correlation_id = str(queue.submit(URL).correlation_id)
+    for _ in range(2):
+        queue.take(1, "doomed", lease_seconds=0.05)
+        time.sleep(0.1)
+        queue.reconcile(requeue_after_seconds=600, max_attempts=2)
+    failed = _request(migrated_engine, correlation_id)
+    assert failed.status == "failed"
+    assert "2 times" in (failed.error or "")
+    assert queue.depth() == 0
+
+
+def test_duplicates_of_finished_requests_and_junk_are_dropped(queue: CrawlQueue) -> None:
+    correlation_id = str(queue.submit(URL).correlation_id)
+    with session_scope(queue.sessions) as session:
+        finish_request(session, correlation_id, "done")
+    queue.redis.lpush(queue.key, "not json", '{"url": 5}')
+    assert queue.take(10, "w", lease_seconds=60) == []
+    assert queue.depth() == 0
+
+
+def test_finish_requires_a_final_status(queue: CrawlQueue) -> None:
+    with session_scope(queue.sessions) as session, pytest.raises(ValueError, match="final"):
+        finish_request(session, str(uuid.uuid4()), "running")
