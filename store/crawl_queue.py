@@ -20,6 +20,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 import redis
 from sqlalchemy import select, update
@@ -135,7 +136,8 @@ class CrawlQueue:
 
         Jobs whose request already finished (a duplicate push) or is unknown are dropped.
         """
-        raw = self.redis.rpop(self.key, count) or []
+        # With a count, RPOP answers a list of messages (or None); redis-py types it loosely.
+        raw = cast("list[bytes] | None", self.redis.rpop(self.key, count)) or []
         jobs: list[CrawlJob] = []
         for message in raw:
             try:
