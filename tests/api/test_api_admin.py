@@ -1,0 +1,171 @@
+"""Admin endpoints on real PostgreSQL, Redis and RabbitMQ; /health, /metrics, OpenAPI."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from api_helpers import PASSWORD, bearer
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import delete
+
+from api import create_app
+from api.admin import CRAWL_QUEUE_KEYS
+from store.config import Settings
+from store.db import make_engine, make_session_factory, session_scope
+from store.models import CrawlRequest, OutboxEvent
+
+
+@pytest.fixture
+def admin_token(login: Callable[[str], dict[str, Any]]) -> str:
+    token: str = login("admin")["access_token"]
+    return token
+
+
+def test_stats_count_the_store_and_queues(
+    client: FlaskClient, admin_token: str, api_database_url: str, redis_server: Any
+) -> None:
+    before = client.get("/api/v1/admin/stats", headers=bearer(admin_token))
+    assert before.status_code == 200
+    assert set(before.json["crawl_requests"]) == {"queued", "running", "done", "failed", "blocked"}
+    assert before.json["counts"]["users"] >= 1
+
+    key = CRAWL_QUEUE_KEYS[0]
+    redis_server.rpush(key, "a", "b", "c")
+    engine = make_engine(api_database_url)
+    factory = make_session_factory(engine)
+    ids = [uuid.uuid4(), uuid.uuid4()]
+    try:
+        with session_scope(factory) as session:
+            session.add_all(
+                [CrawlRequest(correlation_id=i, url=f"https://x/{i}", status="failed") for i in ids]
+            )
+            session.add(
+                OutboxEvent(event_type="t", routing_key="t", payload={}, correlation_id=str(ids[0]))
+            )
+        after = client.get("/api/v1/admin/stats", headers=bearer(admin_token)).json
+    finally:
+        redis_server.delete(key)
+        with session_scope(factory) as session:
+            session.execute(delete(CrawlRequest).where(CrawlRequest.correlation_id.in_(ids)))
+            session.execute(delete(OutboxEvent).where(OutboxEvent.correlation_id == str(ids[0])))
+        engine.dispose()
+    assert after["crawl_requests"]["failed"] == before.json["crawl_requests"]["failed"] + 2
+    assert after["outbox"]["unsent"] == before.json["outbox"]["unsent"] + 1
+    assert after["outbox"]["oldest_unsent_age_seconds"] >= 0
+    assert after["queues"][key] == 3
+
+
+def test_cache_clear_deletes_only_cached_responses(
+    client: FlaskClient, admin_token: str, redis_prefix: str, redis_server: Any
+) -> None:
+    for name in ("search:a", "search:b", "tracklist:c"):
+        redis_server.set(f"{redis_prefix}cache:{name}", "x")
+    redis_server.set(f"{redis_prefix}jwt:revoked:keep", "1")
+    response = client.post("/api/v1/admin/cache/clear", headers=bearer(admin_token))
+    assert response.status_code == 200
+    assert response.json == {"deleted": 3, "redis": "up"}
+    assert not list(redis_server.scan_iter(match=f"{redis_prefix}cache:*"))
+    assert redis_server.exists(f"{redis_prefix}jwt:revoked:keep")
+    # Rate-limit counters survive too (this very request was counted).
+    assert list(redis_server.scan_iter(match=f"{redis_prefix}limits*"))
+
+
+def test_component_health_reports_every_component(client: FlaskClient, admin_token: str) -> None:
+    response = client.get("/api/v1/admin/health", headers=bearer(admin_token))
+    assert response.status_code == 200
+    body = response.json
+    assert body["status"] == "ok", body
+    for name in ("database", "redis", "rabbitmq"):
+        component = body["components"][name]
+        assert component["status"] == "up"
+        assert component["latency_ms"] >= 0
+        assert component["error"] is None
+
+
+def test_broken_components_are_reported_not_raised(
+    api_settings: Settings, make_user: Callable[..., str]
+) -> None:
+    settings = api_settings.model_copy(
+        update={
+            "mq_rabbitmq_url": "amqp://guest:guest@127.0.0.1:1/",
+            "redis_url": "redis://127.0.0.1:1/0",
+        }
+    )
+    app: Flask = create_app(settings)
+    client = app.test_client()
+    username = make_user("admin")
+    token = client.post(
+        "/api/v1/auth/token", json={"username": username, "password": PASSWORD}
+    ).json["access_token"]
+    response = client.get("/api/v1/admin/health", headers=bearer(token))
+    assert response.status_code == 200
+    body = response.json
+    assert body["status"] == "degraded"
+    assert body["components"]["database"]["status"] == "up"
+    assert body["components"]["redis"]["status"] == "disabled"
+    rabbit = body["components"]["rabbitmq"]
+    assert rabbit["status"] == "down"
+    assert rabbit["error"]
+    assert rabbit["last_error"]["message"] == rabbit["error"]
+    # Without Redis: stats without queues, cache clearing a no-op.
+    stats = client.get("/api/v1/admin/stats", headers=bearer(token)).json
+    assert stats["queues"] is None
+    cleared = client.post("/api/v1/admin/cache/clear", headers=bearer(token)).json
+    assert cleared == {"deleted": 0, "redis": "disabled"}
+
+
+def test_health_is_cheap_and_outside_the_prefix(api_settings: Settings) -> None:
+    # Even with the database unreachable, the process reports itself alive.
+    settings = api_settings.model_copy(
+        update={"database_url": "postgresql://postgres@127.0.0.1:1/none"}
+    )
+    response = create_app(settings).test_client().get("/health")
+    assert response.status_code == 200
+    assert response.json["status"] == "ok"
+
+
+def test_metrics_count_requests_by_route(client: FlaskClient) -> None:
+    client.get("/health")
+    client.get("/api/v1/no-such-route")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    text = response.get_data(as_text=True)
+    assert 'tracklists_http_requests_total{method="GET",route="/health",status="200"}' in text
+    assert 'route="<unmatched>",status="404"' in text
+    assert "tracklists_http_request_duration_seconds_bucket" in text
+
+
+def test_metrics_can_be_disabled(api_settings: Settings) -> None:
+    app = create_app(api_settings.model_copy(update={"metrics_enabled": False}))
+    assert app.test_client().get("/metrics").status_code == 404
+
+
+def test_openapi_document_describes_auth_and_problems(client: FlaskClient) -> None:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    spec = response.json
+    assert spec["openapi"].startswith("3.")
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    stats = spec["paths"]["/api/v1/admin/stats"]["get"]
+    assert stats["security"] == [{"bearerAuth": []}]
+    assert {"200", "401", "403"} <= set(stats["responses"])
+    assert "security" not in spec["paths"]["/api/v1/auth/token"]["post"]
+    assert "/health" in spec["paths"]
+    unauthorized = spec["components"]["responses"]["UNAUTHORIZED"]
+    assert "application/problem+json" in unauthorized["content"]
+
+
+def test_docs_page_follows_the_setting(api_settings: Settings) -> None:
+    enabled = create_app(api_settings).test_client()
+    page = enabled.get("/api/v1/docs")
+    assert page.status_code == 200
+    assert "swagger" in page.get_data(as_text=True).lower()
+    disabled = create_app(api_settings.model_copy(update={"api_docs_enabled": False}))
+    client = disabled.test_client()
+    assert client.get("/api/v1/docs").status_code == 404
+    assert client.get("/api/v1/openapi.json").status_code == 200
