@@ -8,9 +8,11 @@ at which a CUE frame is not a whole number of samples).
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import mutagen
 
@@ -25,6 +27,9 @@ from cue.problems import Problem
 from cue.sheet import CueSheet
 from cue.timing import format_clock, frames_to_ms
 from cue.variants import file_type
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 # The CUE FILE type each container needs; everything else is WAVE by convention.
 _TYPE_BY_FORMAT = {"MP3": "MP3", "AIFF": "AIFF"}
@@ -46,13 +51,40 @@ class AudioInfo:
         return _TYPE_BY_FORMAT.get(self.format, "WAVE")
 
 
+class _Nameless(io.RawIOBase):
+    """A file without a ``name``: mutagen then picks the format by content alone, so a
+    FLAC named ``.mp3`` is read as FLAC (and reported) instead of failing as bad MP3."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__()
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        data = self._raw.read(len(memoryview(buffer)))
+        memoryview(buffer)[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+
 def read_audio(path: str | os.PathLike[str]) -> AudioInfo:
     """Format, length and sample rate of the audio file at ``path``.
 
     :raises AudioError: the file cannot be read or is not audio mutagen knows.
     """
     try:
-        found = mutagen.File(path)
+        with open(path, "rb") as raw:
+            found = mutagen.File(io.BufferedReader(_Nameless(raw)))
     except (OSError, mutagen.MutagenError) as exc:
         raise AudioError(f"cannot read audio {os.fspath(path)!r}: {exc}") from None
     if found is None or not getattr(found.info, "length", 0):
