@@ -15,6 +15,9 @@ import click
 COMMANDS: dict[str, str] = {
     "cue": "cli.cue:cue",
     "db": "cli.db:db",
+    "users": "cli.users:users",
+    "keys": "cli.users:keys",
+    "serve": "cli.serve:serve",
     "relay": "cli.relay:relay",
     "record": "cli.record:record",
 }
