@@ -14,9 +14,9 @@ import re
 from typing import Final
 from urllib.parse import urlsplit
 
-from lxml import etree, html
+from lxml import etree
 
-from crawler.pages.dom import class_test, clean, first
+from crawler.pages.dom import clean, first, has_class
 from crawler.pages.listing import is_load_more_json
 from crawler.pages.media import is_media_links_json
 
@@ -42,7 +42,6 @@ PAGE_TYPES: Final = (
 )
 
 _XP = etree.XPath
-_TRACKLIST_MARKERS = _XP("boolean(//*[@id='tlTab'] | //*[" + class_test("tlpItem") + "])")
 _UNBLOCK_FORM = _XP("boolean(//form[contains(@action, 'unblock_ip')])")
 _CAPTCHA_SALT = _XP("boolean(//input[@name='cSalt'])")
 _FORWARD_FORM = _XP(
@@ -75,9 +74,9 @@ def looks_like_json(text: str) -> bool:
     return text.lstrip()[:1] in ("{", "[")
 
 
-def classify_document(root: html.HtmlElement, text: str, url: str | None) -> str:
+def classify_document(root: etree._Element, text: str, url: str | None) -> str:
     """Classify a parsed HTML document; ``text`` is the decoded body for text markers."""
-    if _TRACKLIST_MARKERS(root):
+    if _has_track_rows(root, text):
         return TRACKLIST
     if _UNBLOCK_FORM(root) or "limited due to overuse" in text:
         return IP_BLOCKED
@@ -94,12 +93,24 @@ def classify_document(root: html.HtmlElement, text: str, url: str | None) -> str
     return UNKNOWN
 
 
-def canonical_url(root: html.HtmlElement) -> str | None:
+def _has_track_rows(root: etree._Element, text: str) -> bool:
+    # The substring checks skip two whole-document scans on every non-tracklist page.
+    if "tlTab" not in text and "tlpItem" not in text:
+        return False
+    for node in root.iter():
+        if node.get("id") == "tlTab" or (
+            "tlpItem" in (node.get("class") or "") and has_class(node, "tlpItem")
+        ):
+            return True
+    return False
+
+
+def canonical_url(root: etree._Element) -> str | None:
     """The page's canonical (or og:url) URL."""
     return first(_CANONICAL(root))
 
 
-def _listing_kind(root: html.HtmlElement, url: str | None) -> str | None:
+def _listing_kind(root: etree._Element, url: str | None) -> str | None:
     for candidate in (canonical_url(root), url):
         kind = _kind_from_url(candidate)
         if kind is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from lxml import etree, html
+from lxml import etree
 
 from crawler.pages.errors import ParseError
 
@@ -24,7 +24,6 @@ _BOMS = (
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _HTTP_STATUS = re.compile(r"\AHTTP/\d(?:\.\d)? \d{3}")
 _HEADER_END = re.compile(r"\r?\n\r?\n")
-_SPACES = re.compile(r"\s+")
 _OPEN_BRACKET_SPACE = re.compile(r"([(\[])\s+")
 _CLOSE_BRACKET_SPACE = re.compile(r"\s+([)\]])")
 # The site's CSS puts spacing on these classes instead of literal spaces in the markup.
@@ -34,32 +33,45 @@ _NO_TEXT_TAGS = frozenset({"script", "style", "template"})
 
 # recover=True keeps going past broken markup; libxml2 also caps nesting depth, so a body
 # of millions of nested tags is cut off rather than exhausting memory or the C stack.
-_PARSER = html.HTMLParser(
-    encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, recover=True
+_PARSER = etree.HTMLParser(
+    encoding="utf-8",
+    remove_comments=True,
+    remove_pis=True,
+    no_network=True,
+    recover=True,
+    collect_ids=False,
 )
 
 
 def decode(body: bytes | str) -> str:
     """Decode a response body: BOM, then UTF-8, then the declared charset, then cp1252."""
-    text = body if isinstance(body, str) else _decode_bytes(body)
-    return _strip_http_headers(text)
+    return decode_body(body)[0]
 
 
-def _decode_bytes(body: bytes) -> str:
+def decode_body(body: bytes | str) -> tuple[str, bytes | None]:
+    """:func:`decode`, plus ``body`` itself when it already is exactly that text in UTF-8."""
+    if isinstance(body, str):
+        return _strip_http_headers(body), None
+    text, plain_utf8 = _decode_bytes(body)
+    stripped = _strip_http_headers(text)
+    return stripped, body if plain_utf8 and stripped is text else None
+
+
+def _decode_bytes(body: bytes) -> tuple[str, bool]:
     for bom, codec in _BOMS:
         if body.startswith(bom):
-            return body.decode(codec, errors="replace")
+            return body.decode(codec, errors="replace"), False
     try:
-        return body.decode("utf-8")
+        return body.decode("utf-8"), True
     except UnicodeDecodeError:
         pass
     declared = _META_CHARSET.search(body[:4096])
     if declared:
         try:
-            return body.decode(declared.group(1).decode("ascii"), errors="replace")
+            return body.decode(declared.group(1).decode("ascii"), errors="replace"), False
         except (LookupError, ValueError):
             pass
-    return body.decode("cp1252", errors="replace")
+    return body.decode("cp1252", errors="replace"), False
 
 
 def _strip_http_headers(text: str) -> str:
@@ -72,13 +84,19 @@ def _strip_http_headers(text: str) -> str:
     return text[start:] if start >= 0 else ""
 
 
-def parse_html(text: str, page_type: str = "unknown") -> html.HtmlElement:
-    """Parse decoded HTML; an empty or unparsable body is a :class:`ParseError`."""
-    data = text.replace("\x00", "").encode("utf-8", errors="replace")
+def parse_html(text: str, page_type: str = "unknown", utf8: bytes | None = None) -> etree._Element:
+    """Parse decoded HTML; an empty or unparsable body is a :class:`ParseError`.
+
+    ``utf8`` may pass the original body when it is exactly ``text`` in UTF-8, which saves
+    re-encoding a large page.
+    """
+    if utf8 is None or b"\x00" in utf8:
+        utf8 = text.replace("\x00", "").encode("utf-8", errors="replace")
+    data = utf8
     if not data.strip():
         raise ParseError(page_type, "empty body")
     try:
-        root = html.document_fromstring(data, parser=_PARSER)
+        root = etree.fromstring(data, parser=_PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ParseError(page_type, f"unparsable HTML ({exc})") from None
     if root is None:
@@ -90,7 +108,7 @@ def clean(text: str | None) -> str:
     """Collapse runs of whitespace (incl. no-break spaces) to one space and strip."""
     if not text:
         return ""
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def clean_brackets(text: str | None) -> str:
@@ -99,12 +117,25 @@ def clean_brackets(text: str | None) -> str:
     Pretty-printed pages put whitespace inside the bracket markup; the page as displayed
     and its microdata names do not have it.
     """
-    return _CLOSE_BRACKET_SPACE.sub(r"\1", _OPEN_BRACKET_SPACE.sub(r"\1", clean(text)))
+    text = clean(text)
+    if "(" not in text and "[" not in text:
+        return text
+    return _CLOSE_BRACKET_SPACE.sub(r"\1", _OPEN_BRACKET_SPACE.sub(r"\1", text))
 
 
 def class_test(name: str) -> str:
-    """An XPath predicate: the context node's class attribute has the token ``name``."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+    """An XPath predicate: the class attribute contains ``name`` (as a substring).
+
+    Deliberately the cheap substring test: the exact-token form (``concat`` +
+    ``normalize-space``) builds a string per element and dominated the parse time. Where a
+    substring could over-match, callers re-check with :func:`has_class`.
+    """
+    return f"contains(@class, '{name}')"
+
+
+def text_of(element: etree._Element) -> str:
+    """All text inside ``element`` (like ``text_content()``), without its own tail."""
+    return "".join(element.itertext())
 
 
 def has_class(element: etree._Element, name: str) -> bool:
@@ -119,23 +150,30 @@ def rendered_text(element: etree._Element) -> str:
     Walks iteratively (never recursively) so deeply nested hostile input cannot exhaust
     the Python stack.
     """
+    if len(element) == 0:  # a leaf (separators, joiners): no walk needed
+        text = "" if element.tag in _NO_TEXT_TAGS else element.text or ""
+        before, after = _spacing(element)
+        return f"{before}{text}{after}"
     parts: list[str] = []
-    for event, node in etree.iterwalk(element, events=("start", "end")):
-        tag = node.tag
-        if not isinstance(tag, str):
-            continue
-        classes = set((node.get("class") or "").split())
+    for event, node in etree.iterwalk(element, events=("start", "end"), tag=etree.Element):
+        before, after = _spacing(node)
         if event == "start":
-            if classes & _SPACE_BEFORE:
-                parts.append(" ")
-            if node.text and tag not in _NO_TEXT_TAGS:
+            parts.append(before)
+            if node.text and node.tag not in _NO_TEXT_TAGS:
                 parts.append(node.text)
         else:
-            if classes & _SPACE_AFTER:
-                parts.append(" ")
+            parts.append(after)
             if node is not element and node.tail:
                 parts.append(node.tail)
     return "".join(parts)
+
+
+def _spacing(node: etree._Element) -> tuple[str, str]:
+    classes = node.get("class")
+    if not classes or "sp" not in classes:
+        return "", ""
+    tokens = set(classes.split())
+    return (" " if tokens & _SPACE_BEFORE else ""), (" " if tokens & _SPACE_AFTER else "")
 
 
 def first(values: list[object]) -> str | None:
@@ -144,7 +182,7 @@ def first(values: list[object]) -> str | None:
         if isinstance(value, str):
             return value
         if isinstance(value, etree._Element):
-            return clean(value.text_content())
+            return clean(text_of(value))
     return None
 
 

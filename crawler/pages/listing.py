@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree, html
+from lxml import etree
 
-from crawler.pages.dom import class_test, clean, first, parse_html, to_int
+from crawler.pages.dom import class_test, clean, first, has_class, parse_html, text_of, to_int
 from crawler.pages.errors import ParseError
 from crawler.pages.types import ListingKind, ListingPage, ResultRow
 
@@ -34,7 +34,7 @@ _TRACKLIST_ID = re.compile(r"/tracklist/([A-Za-z0-9]+)/")
 _DJ_HEADING = re.compile(r"^Tracklists By\s+", re.I)
 
 
-def parse_listing(root: html.HtmlElement, kind: ListingKind, url: str | None = None) -> ListingPage:
+def parse_listing(root: etree._Element, kind: ListingKind, url: str | None = None) -> ListingPage:
     """Parse a search, DJ index or latest-tracklists page."""
     results, skipped = _rows(root)
     warnings = (f"{skipped} result rows without a tracklist link",) if skipped else ()
@@ -80,6 +80,8 @@ def _rows(root: etree._Element) -> tuple[tuple[ResultRow, ...], int]:
     results = []
     skipped = 0
     for node in _ROWS(root):
+        if not has_class(node, "oItm"):
+            continue
         row = _row(node)
         if row is None:
             skipped += 1
@@ -94,7 +96,7 @@ def _row(node: etree._Element) -> ResultRow | None:
     href = links[0].get("href") if links else (opener.group(1) if opener else None)
     if not href:
         return None
-    title = clean(links[0].text_content()) if links else ""
+    title = clean(text_of(links[0])) if links else ""
     tracklist_id = node.get("data-id") or _match(_TRACKLIST_ID, href)
     genres = _cell(node, "musicstyle(s)")
     return ResultRow(
@@ -117,7 +119,7 @@ def _cell(node: etree._Element, name: str) -> str | None:
 
 def _has_next_page(root: etree._Element) -> bool:
     for item in _PAGINATION_ITEMS(root):
-        if clean(item.text_content()).casefold() == "next":
+        if clean(text_of(item)).casefold() == "next":
             return "disabled" not in (item.get("class") or "").split()
     return False
 

@@ -6,7 +6,7 @@ import html as html_entities
 import re
 from collections.abc import Mapping
 
-from lxml import etree, html
+from lxml import etree
 
 from crawler.pages.dom import first, to_int
 from crawler.pages.errors import ParseError
@@ -22,7 +22,6 @@ SOURCE_NAMES: Mapping[str, str] = {
     "36": "spotify",
 }
 _XP = etree.XPath
-_MEDIA_LINKS = _XP("//div[starts-with(@id, 'mediaLink')][@data-idsource]")
 _EMBED_URL = _XP(".//meta[@itemprop='embedUrl']/@content | .//iframe/@src")
 _SCRIPTS = _XP(".//script/text()")
 _IFRAME_SRC = re.compile(r"""src=["']([^"']{1,2000})["']""")
@@ -35,10 +34,10 @@ def source_name(source_id: str) -> str:
     return SOURCE_NAMES.get(source_id, f"source_{source_id}")
 
 
-def set_recordings(root: html.HtmlElement) -> tuple[MediaLink, ...]:
-    """The recordings of the set embedded in a tracklist page, in page order."""
+def set_recordings(nodes: list[etree._Element]) -> tuple[MediaLink, ...]:
+    """The set's recordings, from a tracklist page's ``div.mediaLink`` elements."""
     links = []
-    for node in _MEDIA_LINKS(root):
+    for node in nodes:
         source_id = node.get("data-idsource") or ""
         scripts = " ".join(str(text) for text in _SCRIPTS(node))
         url = first(_EMBED_URL(node)) or _script_iframe_src(scripts)

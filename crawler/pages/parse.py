@@ -17,7 +17,7 @@ from crawler.pages.classify import (
     classify_json,
     looks_like_json,
 )
-from crawler.pages.dom import decode, parse_html
+from crawler.pages.dom import decode, decode_body, parse_html
 from crawler.pages.errors import BlockedPage, PageError, ParseError
 from crawler.pages.listing import parse_listing, parse_load_more
 from crawler.pages.media import parse_media_links
@@ -33,6 +33,8 @@ def classify(body: bytes | str, url: str | None = None) -> str:
 
     Never raises: a body that cannot be read at all is ``"unknown"``.
     """
+    if not isinstance(body, bytes | str):
+        return UNKNOWN
     try:
         text = decode(body)
         if looks_like_json(text):
@@ -64,7 +66,7 @@ def parse_page(body: bytes | str, url: str | None = None) -> ParsedPage:
 def _parse(body: bytes | str, url: str | None) -> ParsedPage:
     if not isinstance(body, bytes | str):
         raise ParseError(UNKNOWN, f"body must be bytes or str, not {type(body).__name__}")
-    text = decode(body)
+    text, utf8 = decode_body(body)
     if looks_like_json(text):
         kind, value = classify_json(text)
         if kind == MEDIA_LINKS:
@@ -73,7 +75,7 @@ def _parse(body: bytes | str, url: str | None) -> ParsedPage:
             return parse_load_more(value, url)
         if value is not None:
             raise ParseError(UNKNOWN, "JSON that is neither media links nor a load-more answer")
-    root = parse_html(text)
+    root = parse_html(text, utf8=utf8)
     kind = classify_document(root, text, url)
     if kind == TRACKLIST:
         return parse_tracklist(root, text, url)

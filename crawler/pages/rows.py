@@ -8,34 +8,22 @@ visible credit, and are absent on "ID - ID" rows. Microdata is used only for lin
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
 from crawler.pages.cues import parse_visible_cue
 from crawler.pages.dom import (
-    class_test,
     clean,
     clean_brackets,
-    first,
     has_class,
     rendered_text,
+    text_of,
     to_int,
 )
 
 _XP = etree.XPath
-_TRACK_VALUE = _XP(".//span[" + class_test("trackValue") + "]")
-_VERSION_EXTRAS = _XP(
-    ".//span[" + class_test("trackEditData") + " or " + class_test("trackStatus") + "]"
-)
-_LABELS = _XP(".//span[" + class_test("trackLabel") + "]")
-_NUMBER = _XP(".//*[contains(@id, '_tracknumber_value')]")
-_CUE = _XP(".//div[" + class_test("cue") + " or " + class_test("cueValueField") + "]")
-_CONTENT_ID = _XP(".//*[starts-with(@id, 'tlp')][contains(@id, '_content')]/@id")
-_META_URL = _XP(".//meta[@itemprop='url']/@content")
 _TRACK_LINKS = _XP(".//a[starts-with(@href, '/track/')]/@href")
-_MEDIA_ROW = _XP(".//*[" + class_test("mediaRow") + "]")
-_ON_CLICK = _XP(".//@onclick")
 _MEDIA_SOURCE = re.compile(r"idSource:\s*'([^']{1,16})'")
 _TRACK_ID = re.compile(r"/track/([^/]+)/")
 # The site's placeholder for "no label"; shown to nobody but present in some markup.
@@ -92,42 +80,96 @@ def is_sub_row(row: etree._Element) -> bool:
     return row.get("data-mashpos") == "true" or has_class(row, "tlpSubTog")
 
 
+@dataclass(slots=True)
+class _Parts:
+    """The first element of each kind inside a row (labels and extras: all of them)."""
+
+    value: etree._Element | None = None
+    number: etree._Element | None = None
+    cue: etree._Element | None = None
+    content_id: str | None = None
+    meta_url: str | None = None
+    media_row: etree._Element | None = None
+    labels: list[etree._Element] = field(default_factory=list)
+    extras: list[etree._Element] = field(default_factory=list)
+
+
+def _parts(row: etree._Element) -> _Parts:
+    # One Python pass over the row beats XPath here: a ".//*[contains(@class, ...)]" query
+    # per part (or one with many "or"s) cost several times more than walking ~60 elements.
+    parts = _Parts()
+    for node in row.iter(etree.Element):
+        classes = node.get("class")
+        if classes and ("track" in classes or "cue" in classes or "mediaRow" in classes):
+            _take_class(parts, node, classes.split())
+        node_id = node.get("id")
+        if node_id:
+            if node_id.startswith("tlp"):
+                if node_id.endswith("_tracknumber_value") and parts.number is None:
+                    parts.number = node
+                elif node_id.endswith("_content") and parts.content_id is None:
+                    parts.content_id = node_id
+        elif parts.meta_url is None and not classes and node.get("itemprop") == "url":
+            parts.meta_url = node.get("content")
+    return parts
+
+
+def _take_class(parts: _Parts, node: etree._Element, classes: list[str]) -> None:
+    if "trackValue" in classes:
+        if parts.value is None:
+            parts.value = node
+    elif "trackLabel" in classes:
+        parts.labels.append(node)
+    elif "trackEditData" in classes or "trackStatus" in classes:
+        parts.extras.append(node)
+    elif "cue" in classes or "cueValueField" in classes:
+        if parts.cue is None:
+            parts.cue = node
+    elif "mediaRow" in classes and parts.media_row is None:
+        parts.media_row = node
+
+
 def read_row(row: etree._Element) -> RowFacts | None:
     """Read one row element; ``None`` when it has no track text at all."""
-    values = _TRACK_VALUE(row)
-    if not values:
+    parts = _parts(row)
+    if parts.value is None:
         return None
-    text = _track_text(values[0], row)
+    text = _track_text(parts.value, parts.extras)
     if text is None:
         return None
-    cue_nodes = _CUE(row)
-    track_url = first(_META_URL(row)) or _last(_TRACK_LINKS(values[0]))
-    track_id = row.get("data-trackid") or _track_id(track_url)
-    media_rows = _MEDIA_ROW(row)
-    media_item_id = to_int(media_rows[0].get("data-trackid")) if media_rows else None
-    handlers = " ".join(str(handler) for handler in _ON_CLICK(media_rows[0])) if media_rows else ""
+    track_url = parts.meta_url or _last(_TRACK_LINKS(parts.value))
+    media_row = parts.media_row
+    handlers = (
+        ""
+        if media_row is None
+        else " ".join(node.get("onclick") or "" for node in media_row.iter())
+    )
     return RowFacts(
         text=text,
-        number=first(_NUMBER(row)) or "",
+        number=clean(text_of(parts.number)) if parts.number is not None else "",
         is_sub_row=is_sub_row(row),
-        cue_ms=parse_visible_cue(clean(cue_nodes[0].text_content())) if cue_nodes else None,
-        label=_label(row),
-        content_id=first(_CONTENT_ID(row)),
-        track_id=track_id,
+        cue_ms=parse_visible_cue(clean(text_of(parts.cue))) if parts.cue is not None else None,
+        label=_label(parts.labels),
+        content_id=parts.content_id,
+        track_id=row.get("data-trackid") or _track_id(track_url),
         track_url=track_url,
         position_id=to_int(row.get("data-id")),
-        media_item_id=media_item_id,
+        media_item_id=to_int(media_row.get("data-trackid")) if media_row is not None else None,
         media_sources=tuple(dict.fromkeys(_MEDIA_SOURCE.findall(handlers))),
     )
 
 
-def _track_text(value: etree._Element, row: etree._Element) -> TrackText | None:
+def _handlers(media_row: etree._Element) -> str:
+    return " ".join(node.get("onclick") or "" for node in media_row.iter())
+
+
+def _track_text(value: etree._Element, extra_nodes: list[etree._Element]) -> TrackText | None:
     raw = [rendered_text(child) for child in value]
     pieces = [clean_brackets(text) for text in raw]
     separator = next((i for i, piece in enumerate(pieces) if piece == "-"), None)
     extras = tuple(
         _unbracket(clean_brackets(rendered_text(extra)))
-        for extra in _VERSION_EXTRAS(row)
+        for extra in extra_nodes
         if value not in extra.iterancestors()
     )
     if separator is None:
@@ -163,9 +205,9 @@ def _unbracket(text: str) -> str:
     return text
 
 
-def _label(row: etree._Element) -> str | None:
+def _label(nodes: list[etree._Element]) -> str | None:
     names: list[str] = []
-    for node in _LABELS(row):
+    for node in nodes:
         name = clean_brackets(rendered_text(node))
         if name and name.casefold() != _NO_LABEL and name not in names:
             names.append(name)

@@ -7,23 +7,18 @@ Header facts come from the heading (``h1`` in ``div#pageTitle`` or ``h1#pageTitl
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
-from lxml import etree, html
+from lxml import etree
 
 from crawler.pages.cues import parse_cue_script
-from crawler.pages.dom import class_test, clean, first, to_int
+from crawler.pages.dom import clean, first, text_of, to_int
 from crawler.pages.errors import ParseError
 from crawler.pages.media import set_recordings
 from crawler.pages.rows import RowFacts, read_row
 from crawler.pages.types import MashupPart, NamedLink, TrackEntry, TracklistPage
 
 _XP = etree.XPath
-_ROWS = _XP("//*[" + class_test("tlpItem") + "]")
-_TL_TAB = _XP("//*[@id='tlTab']")
-_HEADINGS = _XP("//*[@id='pageTitle']/descendant-or-self::h1")
-_CANONICAL = _XP("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content")
-_TITLE = _XP("//title")
 _MUSIC_STYLES = _XP("//*[@id='tl_music_styles']")
 _TRACKLIST_ID = re.compile(r"/tracklist/([A-Za-z0-9]+)/")
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})\s*$")
@@ -33,19 +28,54 @@ _SOURCE_LINK = re.compile(r"^(?:https?://[^/]+)?/source/")
 _KIND = "tracklist"
 
 
-def parse_tracklist(root: html.HtmlElement, page_text: str, url: str | None) -> TracklistPage:
+@dataclass(slots=True)
+class _Landmarks:
+    """The page-level elements, found in one pass (XPath scans per element cost more)."""
+
+    tab: etree._Element | None = None
+    heading: etree._Element | None = None
+    rows: list[etree._Element] = field(default_factory=list)
+    media: list[etree._Element] = field(default_factory=list)
+    canonical: str | None = None
+    og_url: str | None = None
+    title: str | None = None
+
+
+def _landmarks(root: etree._Element) -> _Landmarks:
+    found = _Landmarks()
+    for node in root.iter(etree.Element):
+        tag = node.tag
+        node_id = node.get("id")
+        if node_id == "tlTab" and found.tab is None:
+            found.tab = node
+        elif node_id == "pageTitle" and found.heading is None:
+            found.heading = node if tag == "h1" else next(node.iter("h1"), None)
+        elif node_id and node_id.startswith("mediaLink") and node.get("data-idsource"):
+            found.media.append(node)
+        classes = node.get("class")
+        if classes and "tlpItem" in classes and "tlpItem" in classes.split():
+            found.rows.append(node)
+        elif tag == "link" and found.canonical is None and node.get("rel") == "canonical":
+            found.canonical = node.get("href")
+        elif tag == "meta" and found.og_url is None and node.get("property") == "og:url":
+            found.og_url = node.get("content")
+        elif tag == "title" and found.title is None:
+            found.title = clean(text_of(node))
+    return found
+
+
+def parse_tracklist(root: etree._Element, page_text: str, url: str | None) -> TracklistPage:
     """Parse a tracklist page; raise :class:`ParseError` naming what is missing."""
-    tab = next(iter(_TL_TAB(root)), None)
-    elements = _ROWS(root)
+    found = _landmarks(root)
+    tab, elements, heading = found.tab, found.rows, found.heading
     if tab is None and not elements:
         raise ParseError(_KIND, "no #tlTab and no div.tlpItem rows")
-    canonical = first(_CANONICAL(root)) or url
+    canonical = found.canonical or found.og_url or url
     tracklist_id = _tracklist_id(canonical, tab, url)
     if tracklist_id is None:
         raise ParseError(_KIND, "no tracklist id (canonical /tracklist/<id>/ or #tlTab data-id)")
-    heading = next(iter(_HEADINGS(root)), None)
-    title = clean(heading.text_content()) if heading is not None else ""
-    title = title or _tab_meta(tab, "name") or clean(first(_TITLE(root)))
+    title = clean(text_of(heading)) if heading is not None else ""
+    title = title or _tab_meta(tab, "name") or found.title or ""
     if not title:
         raise ParseError(_KIND, "no title (h1#pageTitle, #tlTab name meta or <title>)")
 
@@ -72,7 +102,7 @@ def parse_tracklist(root: html.HtmlElement, page_text: str, url: str | None) -> 
         genres=_genres(root, tab),
         entries=entries,
         page_id=tab.get("data-id") if tab is not None else None,
-        media=set_recordings(root),
+        media=set_recordings(found.media),
         declared_row_count=declared_rows,
         declared_track_count=to_int(_tab_meta(tab, "numTracks")),
         parsed_row_count=len(facts),
@@ -174,7 +204,7 @@ def _links(heading: etree._Element | None, pattern: re.Pattern[str]) -> tuple[Na
     links = []
     for anchor in heading.iter("a"):
         href = anchor.get("href") or ""
-        name = clean(anchor.text_content())
+        name = clean(text_of(anchor))
         if name and pattern.match(href):
             links.append(NamedLink(name, href))
     return tuple(links)
@@ -188,7 +218,7 @@ def _date(tab: etree._Element | None, title: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _genres(root: html.HtmlElement, tab: etree._Element | None) -> tuple[str, ...]:
+def _genres(root: etree._Element, tab: etree._Element | None) -> tuple[str, ...]:
     genres = _tab_metas(tab, "genre")
     if not genres:
         styles = first(_MUSIC_STYLES(root)) or ""
