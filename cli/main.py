@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "keys": "cli.users:keys",
     "serve": "cli.serve:serve",
     "relay": "cli.relay:relay",
+    "parse": "cli.parse:parse",
     "record": "cli.record:record",
 }
 
