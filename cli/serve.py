@@ -36,6 +36,9 @@ def gunicorn_argv(settings: Settings) -> list[str]:
         "-",
         "--config",
         "python:api.gunicorn_hooks",
+        # gunicorn 27's control socket (~/.gunicorn/gunicorn.ctl) manages workers at run time;
+        # we do not use it, and two servers on one host would share its path.
+        "--no-control-socket",
     ]
     if settings.api_reload:
         argv.append("--reload")

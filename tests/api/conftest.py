@@ -8,14 +8,13 @@ counters and blocklists never leak between tests.
 from __future__ import annotations
 
 import os
-import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import redis
-from api_helpers import PASSWORD
+from api_helpers import JWT_SECRET, PASSWORD, REDIS_URL
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
@@ -29,8 +28,6 @@ from store.db import make_engine, make_session_factory, session_scope
 POSTGRES_ADMIN_URL = os.environ.get(
     "TRACKLIST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_URL = os.environ.get("TRACKLIST_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
-JWT_SECRET = secrets.token_hex(32)
 
 
 @pytest.fixture(scope="session")
