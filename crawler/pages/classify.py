@@ -53,6 +53,7 @@ _TITLE = _XP("//title")
 _H1 = _XP("//h1")
 _DJ_NAV = _XP("boolean(//nav[@id='nav_inline'][@data-artist])")
 _FORWARD_TEXT = re.compile(r"you will be forwar(?:e)?d", re.I)
+_TRACKLIST_PATH = re.compile(r"^(?:https?://[^/]*)?/tracklist/[^/]+/")
 _DJ_PATH = re.compile(r"^/(?:dj|artist)/[^/]+/")
 
 
@@ -120,6 +121,13 @@ def _listing_kind(root: etree._Element, url: str | None) -> str | None:
     if _DJ_NAV(root) or clean(first(_H1(root))).startswith("Tracklists By"):
         return DJ_INDEX
     return None
+
+
+def expected_kind(url: str | None) -> str:
+    """The page type a URL should serve (``unknown`` when the URL does not say)."""
+    if url and _TRACKLIST_PATH.search(url):
+        return TRACKLIST
+    return _kind_from_url(url) or UNKNOWN
 
 
 def _kind_from_url(url: str | None) -> str | None:

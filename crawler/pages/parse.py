@@ -15,6 +15,7 @@ from crawler.pages.classify import (
     canonical_url,
     classify_document,
     classify_json,
+    expected_kind,
     looks_like_json,
 )
 from crawler.pages.dom import decode, decode_body, parse_html
@@ -87,4 +88,9 @@ def _parse(body: bytes | str, url: str | None) -> ParsedPage:
         if kind == LATEST and not page.results:
             raise ParseError(LATEST, "no div.oItm tracklist rows")
         return page
-    raise ParseError(UNKNOWN, "no tracklist rows, listing rows or anti-bot markers")
+    expected = expected_kind(canonical_url(root) or url)
+    if expected == TRACKLIST:
+        # The URL says tracklist, yet there are no rows and no known block page: never
+        # report that as an empty tracklist.
+        raise ParseError(TRACKLIST, "no #tlTab or div.tlpItem rows and no anti-bot marker")
+    raise ParseError(expected, "no tracklist rows, listing rows or anti-bot markers")

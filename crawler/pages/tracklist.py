@@ -34,6 +34,7 @@ class _Landmarks:
 
     tab: etree._Element | None = None
     heading: etree._Element | None = None
+    first_h1: etree._Element | None = None
     rows: list[etree._Element] = field(default_factory=list)
     media: list[etree._Element] = field(default_factory=list)
     canonical: str | None = None
@@ -59,6 +60,8 @@ def _landmarks(root: etree._Element) -> _Landmarks:
             found.canonical = node.get("href")
         elif tag == "meta" and found.og_url is None and node.get("property") == "og:url":
             found.og_url = node.get("content")
+        elif tag == "h1" and found.first_h1 is None:
+            found.first_h1 = node
         elif tag == "title" and found.title is None:
             found.title = clean(text_of(node))
     return found
@@ -67,7 +70,9 @@ def _landmarks(root: etree._Element) -> _Landmarks:
 def parse_tracklist(root: etree._Element, page_text: str, url: str | None) -> TracklistPage:
     """Parse a tracklist page; raise :class:`ParseError` naming what is missing."""
     found = _landmarks(root)
-    tab, elements, heading = found.tab, found.rows, found.heading
+    tab, elements = found.tab, found.rows
+    # Older or stripped pages may lack the #pageTitle wrapper; their first h1 is the heading.
+    heading = found.heading if found.heading is not None else found.first_h1
     if tab is None and not elements:
         raise ParseError(_KIND, "no #tlTab and no div.tlpItem rows")
     canonical = found.canonical or found.og_url or url
@@ -80,8 +85,11 @@ def parse_tracklist(root: etree._Element, page_text: str, url: str | None) -> Tr
         raise ParseError(_KIND, "no title (h1#pageTitle, #tlTab name meta or <title>)")
 
     facts = [fact for fact in (read_row(element) for element in elements) if fact]
-    entries = _entries(facts, _script_cues(page_text))
     declared_rows = to_int(tab.get("data-count")) if tab is not None else None
+    if not facts and (elements or declared_rows):
+        # Rows promised but none readable: an empty tracklist here would be a lie.
+        raise ParseError(_KIND, f"no readable track row ({len(elements)} div.tlpItem elements)")
+    entries = _entries(facts, _script_cues(page_text))
     warnings = []
     if declared_rows is not None and declared_rows != len(facts):
         warnings.append(
