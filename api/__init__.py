@@ -38,7 +38,6 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
     app.config.update(
         MAX_CONTENT_LENGTH=settings.api_max_content_length,
         DEBUG=settings.debug_mode,
-        JSON_SORT_KEYS=False,
     )
     app.extensions[SETTINGS_KEY] = settings
     if settings.api_trusted_proxies:

@@ -160,7 +160,10 @@ def handle_http_exception(error: HTTPException) -> Response:
         errors = _flatten_messages(data["messages"])
         fields = ", ".join(sorted({item["field"] for item in errors}))
         return problem_response(status, f"invalid input: {fields}", headers=headers, errors=errors)
-    return problem_response(status, data.get("message") or error.description, headers=headers)
+    detail = data.get("message") or error.description
+    if status == 429:
+        detail = f"rate limit exceeded ({detail}); retry after Retry-After seconds"
+    return problem_response(status, detail, headers=headers)
 
 
 def _handle_database_down(error: OperationalError) -> Response:

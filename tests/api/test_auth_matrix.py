@@ -217,3 +217,8 @@ def test_public_routes_are_reachable_without_a_token(
     method = "POST" if "POST" in (rule.methods or set()) else "GET"
     response = client.open(_sample_path(rule), method=method, json={})
     assert response.status_code not in (401, 403)
+
+
+def test_the_walk_flags_a_route_added_without_protection(app: Flask) -> None:
+    app.add_url_rule("/api/v1/leak", "leak", lambda: "secret")
+    assert ("leak", "GET", "/api/v1/leak", "undeclared") in set(_protected_routes(app))
