@@ -139,11 +139,7 @@ def read_row(row: etree._Element) -> RowFacts | None:
         return None
     track_url = parts.meta_url or _last(_TRACK_LINKS(parts.value))
     media_row = parts.media_row
-    handlers = (
-        ""
-        if media_row is None
-        else " ".join(node.get("onclick") or "" for node in media_row.iter())
-    )
+    handlers = "" if media_row is None else _handlers(media_row)
     return RowFacts(
         text=text,
         number=clean(text_of(parts.number)) if parts.number is not None else "",
@@ -160,7 +156,8 @@ def read_row(row: etree._Element) -> RowFacts | None:
 
 
 def _handlers(media_row: etree._Element) -> str:
-    return " ".join(node.get("onclick") or "" for node in media_row.iter())
+    """The row's media player handlers, e.g. ``MediaViewer(..., {idSource: '13'})``."""
+    return " ".join(node.get("onclick") or "" for node in media_row.iter(etree.Element))
 
 
 def _track_text(value: etree._Element, extra_nodes: list[etree._Element]) -> TrackText | None:
@@ -181,7 +178,8 @@ def _track_text(value: etree._Element, extra_nodes: list[etree._Element]) -> Tra
     title, versions = after[0], []
     for piece in after[1:]:
         if piece.startswith("(") and piece.endswith(")"):
-            versions.append(_unbracket(piece))
+            if _unbracket(piece):
+                versions.append(_unbracket(piece))
         elif versions:
             versions[-1] = f"{versions[-1]} {piece}"
         else:
