@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import redis
 from api_helpers import PASSWORD, bearer
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -207,3 +208,14 @@ def test_accounts_hash_passwords_and_check_input(migrated_engine: Any) -> None:
         ):
             with pytest.raises(AccountError):
                 create_user(session, *args)
+
+
+def test_blocklist_failure_refuses_tokens_rather_than_accepting_them(
+    app: Any, client: FlaskClient, login: Callable[[str], dict[str, Any]]
+) -> None:
+    tokens = login("reader")
+    # Redis goes away after start-up: revoked or not, the token cannot be checked.
+    app.extensions["tracklists.redis"] = redis.Redis(port=1, socket_connect_timeout=0.5)
+    response = client.get(WHOAMI, headers=bearer(tokens["access_token"]))
+    assert response.status_code == 503
+    assert response.json["type"] == "urn:tracklists:problem:service-unavailable"
