@@ -39,6 +39,8 @@ class TrackText:
     title: str
     versions: tuple[str, ...]
     has_separator: bool
+    # How many of ``versions`` came from outside span.trackValue ("(Acappella)", "(ID Remix)").
+    extra_count: int = 0
 
     @property
     def version(self) -> str | None:
@@ -51,6 +53,12 @@ class TrackText:
         head = f"{self.artist} - {self.title}" if self.has_separator else self.title
         suffix = "".join(f" ({version})" for version in self.versions)
         return f"{head}{suffix}"
+
+    @property
+    def value_display(self) -> str:
+        """:attr:`display` without the extras: what the microdata ``name`` normally says."""
+        kept = self.versions[: len(self.versions) - self.extra_count]
+        return TrackText(self.artist, self.title, kept, self.has_separator).display
 
     @property
     def is_id(self) -> bool:
@@ -67,6 +75,7 @@ class RowFacts:
     is_sub_row: bool
     cue_ms: int | None
     label: str | None
+    microdata_name: str | None
     content_id: str | None
     track_id: str | None
     track_url: str | None
@@ -89,6 +98,7 @@ class _Parts:
     cue: etree._Element | None = None
     content_id: str | None = None
     meta_url: str | None = None
+    meta_name: str | None = None
     media_row: etree._Element | None = None
     labels: list[etree._Element] = field(default_factory=list)
     extras: list[etree._Element] = field(default_factory=list)
@@ -109,8 +119,12 @@ def _parts(row: etree._Element) -> _Parts:
                     parts.number = node
                 elif node_id.endswith("_content") and parts.content_id is None:
                     parts.content_id = node_id
-        elif parts.meta_url is None and not classes and node.get("itemprop") == "url":
-            parts.meta_url = node.get("content")
+        elif not classes and node.tag == "meta":
+            prop = node.get("itemprop")
+            if prop == "url" and parts.meta_url is None:
+                parts.meta_url = node.get("content")
+            elif prop == "name" and parts.meta_name is None:
+                parts.meta_name = clean(node.get("content")) or None
     return parts
 
 
@@ -146,6 +160,7 @@ def read_row(row: etree._Element) -> RowFacts | None:
         is_sub_row=is_sub_row(row),
         cue_ms=parse_visible_cue(clean(text_of(parts.cue))) if parts.cue is not None else None,
         label=_label(parts.labels),
+        microdata_name=parts.meta_name,
         content_id=parts.content_id,
         track_id=row.get("data-trackid") or _track_id(track_url),
         track_url=track_url,
@@ -164,17 +179,18 @@ def _track_text(value: etree._Element, extra_nodes: list[etree._Element]) -> Tra
     raw = [rendered_text(child) for child in value]
     pieces = [clean_brackets(text) for text in raw]
     separator = next((i for i, piece in enumerate(pieces) if piece == "-"), None)
-    extras = tuple(
+    texts = (
         _unbracket(clean_brackets(rendered_text(extra)))
         for extra in extra_nodes
-        if value not in extra.iterancestors()
+        if value not in extra.iterancestors()  # already part of the shown credit
     )
+    extras = tuple(text for text in texts if text)
     if separator is None:
         return _split_plain(clean_brackets(rendered_text(value)), extras)
     artist = clean_brackets("".join(raw[:separator]))
     after = [piece for piece in pieces[separator + 1 :] if piece]
     if not after:
-        return TrackText(artist, "", extras, True)
+        return TrackText(artist, "", extras, True, len(extras))
     title, versions = after[0], []
     for piece in after[1:]:
         if piece.startswith("(") and piece.endswith(")"):
@@ -184,7 +200,7 @@ def _track_text(value: etree._Element, extra_nodes: list[etree._Element]) -> Tra
             versions[-1] = f"{versions[-1]} {piece}"
         else:
             title = f"{title} {piece}"
-    return TrackText(artist, title, (*versions, *(e for e in extras if e)), True)
+    return TrackText(artist, title, (*versions, *extras), True, len(extras))
 
 
 def _split_plain(text: str, extras: tuple[str, ...]) -> TrackText | None:
@@ -193,8 +209,8 @@ def _split_plain(text: str, extras: tuple[str, ...]) -> TrackText | None:
         return None
     artist, found, title = text.partition(" - ")
     if not found:
-        return TrackText("", text, tuple(e for e in extras if e), False)
-    return TrackText(artist, title, tuple(e for e in extras if e), True)
+        return TrackText("", text, extras, False, len(extras))
+    return TrackText(artist, title, extras, True, len(extras))
 
 
 def _unbracket(text: str) -> str:

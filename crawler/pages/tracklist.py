@@ -14,6 +14,7 @@ from lxml import etree
 from crawler.pages.cues import parse_cue_script
 from crawler.pages.dom import clean, first, text_of, to_int
 from crawler.pages.errors import ParseError
+from crawler.pages.identity import normalize
 from crawler.pages.media import set_recordings
 from crawler.pages.rows import RowFacts, read_row
 from crawler.pages.types import MashupPart, NamedLink, TrackEntry, TracklistPage
@@ -26,6 +27,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DJ_LINK = re.compile(r"^(?:https?://[^/]+)?/(?:dj|artist)/")
 _SOURCE_LINK = re.compile(r"^(?:https?://[^/]+)?/source/")
 _KIND = "tracklist"
+_DECOY_MIN_ROWS = 3
 
 
 @dataclass(slots=True)
@@ -97,6 +99,9 @@ def parse_tracklist(root: etree._Element, page_text: str, url: str | None) -> Tr
         )
     elif declared_rows is None and len(facts) != len(elements):
         warnings.append(f"{len(elements)} div.tlpItem rows but {len(facts)} were parsed")
+    decoy = _microdata_disagreement(facts)
+    if decoy:
+        warnings.append(decoy)
     djs = _links(heading, _DJ_LINK) or tuple(
         NamedLink(name, None) for name in _tab_metas(tab, "author")
     )
@@ -116,6 +121,25 @@ def parse_tracklist(root: etree._Element, page_text: str, url: str | None) -> Tr
         parsed_row_count=len(facts),
         warnings=tuple(warnings),
     )
+
+
+def _microdata_disagreement(facts: list[RowFacts]) -> str | None:
+    """Flag decoy pages: the site serves flagged clients real layouts with randomised names.
+
+    On genuine pages a row's microdata ``name`` matches its visible credit (the shown text
+    only adds "(Acappella)"-style extras), so most rows disagreeing is the tell.
+    """
+    checked = [fact for fact in facts if fact.microdata_name]
+    differing = sum(
+        normalize(fact.microdata_name or "") != normalize(fact.text.value_display)
+        for fact in checked
+    )
+    if len(checked) >= _DECOY_MIN_ROWS and differing * 2 > len(checked):
+        return (
+            f"visible track names differ from the page's microdata on {differing} of "
+            f"{len(checked)} rows (possible decoy page)"
+        )
+    return None
 
 
 def _entries(facts: list[RowFacts], script_cues: dict[str, int]) -> tuple[TrackEntry, ...]:

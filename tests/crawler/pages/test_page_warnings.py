@@ -55,3 +55,45 @@ def test_hand_made_page_fields() -> None:
     assert second.is_id
     assert second.cue_ms == 3_723_000
     assert second.label is None
+
+
+def _row(number: int, meta_name: str, artist: str, title: str) -> str:
+    return (
+        f'<div class="tlpItem" data-id="{number}"><span id="tlp{number}_tracknumber_value">'
+        f'{number}</span><div id="tlp{number}_content"><meta itemprop="name" content="{meta_name}">'
+        f'<span class="trackValue"><span>{artist}</span><span> - </span><span>{title}</span>'
+        "</span></div></div>"
+    )
+
+
+def _page(rows: list[str]) -> str:
+    return (
+        '<html><head><link rel="canonical" href="https://www.1001tracklists.com/tracklist/d1/x.html">'
+        f'</head><body><h1 id="pageTitle">X</h1><div id="tlTab" data-count="{len(rows)}">'
+        + "".join(rows)
+        + "</div></body></html>"
+    )
+
+
+def test_decoy_page_names_disagreeing_with_microdata_are_reported() -> None:
+    rows = [
+        _row(1, "Bicep - Atlas", "Qwerty Zork", "Blim"),
+        _row(2, "Dusky - Wildfire", "Frab Nol", "Stoo"),
+        _row(3, "Phara - Evoke", "Phara", "Evoke"),
+    ]
+    page = parse_page(_page(rows))
+    assert isinstance(page, TracklistPage)
+    assert page.warnings == (
+        "visible track names differ from the page's microdata on 2 of 3 rows (possible decoy page)",
+    )
+
+
+def test_a_few_differing_rows_are_not_a_decoy() -> None:
+    rows = [
+        _row(1, "Sully (US) - 5ives", "Sully", "5ives"),
+        _row(2, "Dusky - Wildfire", "Dusky", "Wildfire"),
+        _row(3, "Phara - Evoke", "Phara", "Evoke"),
+    ]
+    page = parse_page(_page(rows))
+    assert isinstance(page, TracklistPage)
+    assert page.warnings == ()
