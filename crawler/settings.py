@@ -84,3 +84,26 @@ TRACKLIST_MQ_EXCHANGE = _config.mq_exchange_name
 LOG_LEVEL = _config.log_level
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+
+# --- pipelines: validate, then store (with the outbox events) in one transaction ------------
+ITEM_PIPELINES = {
+    "pipelines.validate.ValidatePipeline": 100,
+    "pipelines.storage.StorePipeline": 300,
+}
+# How long the store waits for a database that dropped the connection before giving up.
+TRACKLIST_STORE_MAX_WAIT = 120.0
+
+# --- the on-demand worker (scrapy crawl worker) ----------------------------------------------
+REDIS_URL = TRACKLIST_REDIS_URL  # scrapy-redis reads this name
+TRACKLIST_CRAWL_QUEUE_KEY = "tracklists:crawl:requests"
+# A worker takes this many requests at a time and holds leases on them, renewed every
+# RENEW_INTERVAL while it lives; a dead worker's leases expire and any worker requeues them.
+TRACKLIST_WORKER_BATCH = 4
+TRACKLIST_WORKER_LEASE_SECONDS = 300.0
+TRACKLIST_WORKER_RENEW_INTERVAL = 60.0
+# Queued requests older than this that Redis no longer holds (e.g. after a restart) are pushed
+# again; a request whose worker died MAX_ATTEMPTS times fails.
+TRACKLIST_WORKER_REQUEUE_AFTER = 600.0
+TRACKLIST_WORKER_MAX_ATTEMPTS = 3
+# 0 = run until stopped; tests and one-shot runs close an idle worker after this many seconds.
+MAX_IDLE_TIME_BEFORE_CLOSE = 0

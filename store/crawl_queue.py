@@ -177,6 +177,24 @@ class CrawlQueue:
             )
             return int(getattr(result, "rowcount", 0) or 0)
 
+    def release(self, worker_id: str) -> int:
+        """Put every request ``worker_id`` still holds back in the queue (a clean shutdown)."""
+        with session_scope(self.sessions) as session:
+            held = session.scalars(
+                select(CrawlRequest)
+                .where(CrawlRequest.worker_id == worker_id)
+                .where(CrawlRequest.status == "running")
+            ).all()
+            for request in held:
+                request.status = "queued"
+                request.worker_id = None
+                request.lease_expires_at = None
+                request.updated_at = utcnow()
+            jobs = [self._job(request) for request in held]
+        for job in jobs:
+            self.redis.lpush(self.key, job.to_message())
+        return len(jobs)
+
     def reconcile(self, *, requeue_after_seconds: float, max_attempts: int) -> int:
         """Requeue what dead workers held and what Redis lost; returns how many were pushed.
 

@@ -126,3 +126,14 @@ def test_duplicates_of_finished_requests_and_junk_are_dropped(queue: CrawlQueue)
 def test_finish_requires_a_final_status(queue: CrawlQueue) -> None:
     with session_scope(queue.sessions) as session, pytest.raises(ValueError, match="final"):
         finish_request(session, str(uuid.uuid4()), "running")
+
+
+def test_release_hands_back_unfinished_requests(queue: CrawlQueue, migrated_engine: Engine) -> None:
+    kept = str(queue.submit(URL).correlation_id)
+    done = str(queue.submit(URL + "?done").correlation_id)
+    queue.take(2, "stopping", lease_seconds=60)
+    with session_scope(queue.sessions) as session:
+        finish_request(session, done, "done")
+    assert queue.release("stopping") == 1
+    assert _request(migrated_engine, kept).status == "queued"
+    assert [job.correlation_id for job in queue.take(5, "next", 60)] == [kept]

@@ -1,0 +1,103 @@
+"""What every spider shares: the site's address, tracklist pages into items, failures counted.
+
+Spiders read settings, never the environment: ``TRACKLIST_BASE_URL`` says where the site is,
+so tests and the offline demo point the same spiders at a local replay of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import scrapy
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from crawler.items import TracklistItem
+from crawler.middlewares.antibot import BlockedByAntiBot
+from crawler.pages import BlockedPage, ParseError, TracklistPage, parse_page
+
+# Where the real site lives; URLs on these hosts are fetched from TRACKLIST_BASE_URL instead.
+SITE_HOSTS = frozenset({"www.1001tracklists.com", "1001tracklists.com"})
+
+
+class OffSiteURL(ValueError):
+    """A URL that is not on the site this service crawls."""
+
+
+class SiteSpider(scrapy.Spider):
+    """Base class: URL mapping, tracklist parsing and failure accounting."""
+
+    @property
+    def base_url(self) -> str:
+        return str(self.settings.get("TRACKLIST_BASE_URL")).rstrip("/")
+
+    def site_url(self, url_or_path: str) -> str:
+        """Map a site URL or path onto the configured base URL; refuse other hosts."""
+        base = urlsplit(self.base_url)
+        parts = urlsplit(urljoin(self.base_url + "/", url_or_path.strip()))
+        if parts.scheme not in ("http", "https"):
+            raise OffSiteURL(f"not an http(s) URL: {url_or_path!r}")
+        if parts.netloc != base.netloc and (parts.hostname or "") not in SITE_HOSTS:
+            raise OffSiteURL(f"not on the site: {url_or_path!r}")
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+
+    def tracklist_request(self, url: str, **meta: Any) -> Request:
+        """A request for a tracklist page, parsed by :meth:`parse_tracklist`."""
+        return Request(
+            self.site_url(url),
+            callback=self.parse_tracklist,
+            errback=self.on_error,
+            meta=meta,
+            dont_filter=bool(meta.get("dont_filter", False)),
+        )
+
+    def parse_tracklist(self, response: Response) -> Iterator[TracklistItem]:
+        """Turn a tracklist page into an item; anything else is counted and reported."""
+        started = time.perf_counter()
+        try:
+            page = parse_page(response.body, response.url)
+        except BlockedPage as exc:
+            self.count(f"antibot/{exc.page_type}")
+            self.request_failed(response.request, "blocked", f"{exc.page_type} page")
+            return
+        except ParseError as exc:
+            self.count(f"parse/errors/{exc.page_type}")
+            self.logger.error("cannot parse %s: %s", response.url, exc)
+            self.request_failed(response.request, "failed", str(exc))
+            return
+        if not isinstance(page, TracklistPage):
+            self.count("parse/errors/not_a_tracklist")
+            self.request_failed(
+                response.request, "failed", f"expected a tracklist, got {page.page_type}"
+            )
+            return
+        latency = float(response.meta.get("download_latency", 0.0))
+        yield TracklistItem(
+            page=page,
+            fetched_url=response.url,
+            html_sha256=hashlib.sha256(response.body).hexdigest(),
+            fetched_at=datetime.now(UTC),
+            download_ms=(latency + time.perf_counter() - started) * 1000,
+            correlation_id=response.meta.get("correlation_id"),
+        )
+
+    def on_error(self, failure: Failure) -> None:
+        """Errback: a request that failed for good (after retries) or was blocked."""
+        request = getattr(failure, "request", None)
+        status = "blocked" if isinstance(failure.value, BlockedByAntiBot) else "failed"
+        self.count(f"requests/{status}")
+        self.logger.warning("%s %s: %s", status, getattr(request, "url", "?"), failure.value)
+        if request is not None:
+            self.request_failed(request, status, f"{type(failure.value).__name__}: {failure.value}")
+
+    def request_failed(self, request: Request | None, status: str, error: str) -> None:
+        """Hook for spiders that track requests (the worker records them); others only log."""
+
+    def count(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key)
