@@ -8,6 +8,7 @@ index (``{success, data: "<rows>", end}``) is read with the same reader.
 from __future__ import annotations
 
 import re
+from typing import Any, TypeGuard
 
 from lxml import etree
 
@@ -55,7 +56,6 @@ def parse_load_more(value: object, url: str | None = None) -> ListingPage:
     """Parse the DJ index "load more" JSON: ``{"success": ..., "data": "<rows>", "end": ...}``."""
     if not is_load_more_json(value):
         raise ParseError("dj_index", "no 'data' HTML in the load-more JSON")
-    assert isinstance(value, dict)
     fragment = value["data"]
     results: tuple[ResultRow, ...] = ()
     skipped = 0
@@ -71,7 +71,7 @@ def parse_load_more(value: object, url: str | None = None) -> ListingPage:
     )
 
 
-def is_load_more_json(value: object) -> bool:
+def is_load_more_json(value: object) -> TypeGuard[dict[str, Any]]:
     """Whether decoded JSON looks like the DJ index's infinite-scroll answer."""
     return isinstance(value, dict) and isinstance(value.get("data"), str)
 

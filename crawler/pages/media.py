@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as html_entities
 import re
 from collections.abc import Mapping
+from typing import Any, TypeGuard
 
 from lxml import etree
 
@@ -60,18 +61,20 @@ def _script_iframe_src(script: str) -> str | None:
     return html_entities.unescape(match.group(1)) if match else None
 
 
-def is_media_links_json(value: object) -> bool:
+def is_media_links_json(value: object) -> TypeGuard[dict[str, Any]]:
     """Whether decoded JSON looks like a ``get_medialink.php`` answer."""
     if not isinstance(value, dict) or not isinstance(value.get("data"), list):
         return False
-    return all(isinstance(item, dict) and "source" in item for item in value["data"])
+    return all(
+        isinstance(item, dict) and isinstance(item.get("source"), str | int)
+        for item in value["data"]
+    )
 
 
 def parse_media_links(value: object) -> MediaLinksPage:
     """Parse decoded ``get_medialink.php`` JSON (``{success, data: [{source, player, ...}]}``)."""
     if not is_media_links_json(value):
         raise ParseError(_KIND, "no 'data' list of media entries")
-    assert isinstance(value, dict)
     links = []
     id_object = id_item = None
     for item in value["data"]:
@@ -81,7 +84,7 @@ def parse_media_links(value: object) -> MediaLinksPage:
         player_id = item.get("playerId")
         links.append(
             MediaLink(
-                media_id=item["id"] if isinstance(item.get("id"), int) else None,
+                media_id=item["id"] if type(item.get("id")) is int else None,
                 source_id=source_id,
                 source_name=source_name(source_id),
                 url=html_entities.unescape(match.group(1)) if match else None,
