@@ -13,6 +13,7 @@ from api.extensions import db, redis_store
 from api.openapi import Blueprint
 from api.probes import probe_all
 from api.security import require_role
+from store.crawl_queue import DEFAULT_QUEUE_KEY
 from store.models import (
     CRAWL_STATUSES,
     ApiKey,
@@ -39,9 +40,8 @@ COUNTED = {
     "cue_files": CueFile,
     "users": User,
 }
-# scrapy-redis queues of the on-demand crawl worker (`scrapy crawl worker`): start URLs pushed
-# by the API and the scheduler's pending requests.
-CRAWL_QUEUE_KEYS = ("worker:start_urls", "worker:requests")
+# Redis lists workers pop on-demand crawl requests from (store.crawl_queue).
+CRAWL_QUEUE_KEYS = (DEFAULT_QUEUE_KEY,)
 _SCAN_BATCH = 500
 
 
@@ -167,19 +167,7 @@ def _queue_depths() -> dict[str, int] | None:
     client = redis_store.client
     if client is None:
         return None
-    depths: dict[str, int] = {}
     try:
-        for key in CRAWL_QUEUE_KEYS:
-            kind = client.type(key)
-            kind = kind.decode() if isinstance(kind, bytes) else kind
-            if kind == "list":
-                depths[key] = int(client.llen(key))
-            elif kind == "zset":
-                depths[key] = int(client.zcard(key))
-            elif kind == "set":
-                depths[key] = int(client.scard(key))
-            else:
-                depths[key] = 0
+        return {key: int(client.llen(key)) for key in CRAWL_QUEUE_KEYS}
     except redis.RedisError:
         return None
-    return depths

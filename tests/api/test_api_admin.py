@@ -34,7 +34,9 @@ def test_stats_count_the_store_and_queues(
     assert before.json["counts"]["users"] >= 1
 
     key = CRAWL_QUEUE_KEYS[0]
-    redis_server.rpush(key, "a", "b", "c")
+    # The queue key is shared: add uniquely named items, remove exactly those.
+    items = [f"admin-test-{uuid.uuid4()}" for _ in range(3)]
+    redis_server.rpush(key, *items)
     engine = make_engine(api_database_url)
     factory = make_session_factory(engine)
     ids = [uuid.uuid4(), uuid.uuid4()]
@@ -48,7 +50,8 @@ def test_stats_count_the_store_and_queues(
             )
         after = client.get("/api/v1/admin/stats", headers=bearer(admin_token)).json
     finally:
-        redis_server.delete(key)
+        for item in items:
+            redis_server.lrem(key, 0, item)
         with session_scope(factory) as session:
             session.execute(delete(CrawlRequest).where(CrawlRequest.correlation_id.in_(ids)))
             session.execute(delete(OutboxEvent).where(OutboxEvent.correlation_id == str(ids[0])))
@@ -56,7 +59,7 @@ def test_stats_count_the_store_and_queues(
     assert after["crawl_requests"]["failed"] == before.json["crawl_requests"]["failed"] + 2
     assert after["outbox"]["unsent"] == before.json["outbox"]["unsent"] + 1
     assert after["outbox"]["oldest_unsent_age_seconds"] >= 0
-    assert after["queues"][key] == 3
+    assert after["queues"][key] == (before.json["queues"][key] or 0) + 3
 
 
 def test_cache_clear_deletes_only_cached_responses(
