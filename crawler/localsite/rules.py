@@ -43,10 +43,13 @@ class Rule:
     ``status=None`` keeps the recorded page (useful with ``delay`` for a slow response).
     ``antibot`` serves the stored anti-bot page of that kind (``challenge``, ``captcha``,
     ``ip_blocked``) with ``status`` or 200. ``times`` limits the rule to the next N matches.
+    ``retry_after`` is sent as given; ``retry_after_date_in`` sends the HTTP-date that many
+    seconds after the moment of the answer.
     """
 
     status: int | None = None
     retry_after: str | None = None
+    retry_after_date_in: float | None = None
     delay: float = 0.0
     body: bytes | None = None
     antibot: str | None = None

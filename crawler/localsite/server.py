@@ -23,7 +23,7 @@ from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
 from crawler.localsite.pages import HTML_TYPE, Page, PageStore
-from crawler.localsite.rules import DEFAULT_ROBOTS_TXT, Rule, RuleBook
+from crawler.localsite.rules import DEFAULT_ROBOTS_TXT, Rule, RuleBook, http_date
 
 logger = logging.getLogger(__name__)
 _MAX_BODY = 1024 * 1024
@@ -194,6 +194,8 @@ class LocalSite:
         headers = dict(rule.headers)
         if rule.retry_after is not None:
             headers["Retry-After"] = rule.retry_after
+        if rule.retry_after_date_in is not None:
+            headers["Retry-After"] = http_date(time.time() + rule.retry_after_date_in)
         body = rule.body
         if rule.antibot is not None:
             stored = self.store.antibot.get(rule.antibot)

@@ -53,15 +53,20 @@ class LocalBudget:
 
     def __init__(self) -> None:
         self._next: dict[str, float] = {}
+        self._last: dict[str, float] = {}
         self._min_interval: dict[str, float] = {}
 
     async def reserve(self, host: str, interval: float, horizon: float) -> Turn:
         """See :meth:`HostBudget.reserve`."""
         now = time.monotonic()
+        min_interval = self._min_interval.get(host, 0.0)
         start = max(now, self._next.get(host, 0.0))
+        if host in self._last:
+            start = max(start, self._last[host] + min_interval)
         if start - now > horizon:
             return Turn(start - now, booked=False)
-        self._next[host] = start + max(interval, self._min_interval.get(host, 0.0))
+        self._next[host] = start + max(interval, min_interval)
+        self._last[host] = start
         return Turn(start - now, booked=True)
 
     async def defer(self, host: str, seconds: float) -> float:
@@ -78,25 +83,36 @@ class LocalBudget:
         """Nothing to release."""
 
 
-# Times come from the Redis server (TIME), so workers on hosts with skewed clocks agree.
+# Per host, a hash {next: when the next turn may start, last: when the last one started} and
+# the host's shared minimum interval (its Crawl-delay). A Crawl-delay learnt after the last
+# turn was booked still spaces the next turn from it. Times come from the Redis server
+# (TIME), so workers on machines with skewed clocks agree.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
-local interval = math.max(tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[2]) or '0'))
+local h = redis.call('HMGET', KEYS[1], 'next', 'last')
+local nxt = tonumber(h[1] or '0')
+local last = tonumber(h[2] or '0')
+local min_interval = tonumber(redis.call('GET', KEYS[2]) or '0')
+local interval = math.max(tonumber(ARGV[1]), min_interval)
 local start = math.max(now, nxt)
+if last > 0 then
+  start = math.max(start, last + min_interval)
+end
 if start - now > tonumber(ARGV[2]) then
   return {0, tostring(start - now)}
 end
-local ttl = math.ceil((start + interval - now) * 1000) + 60000
-redis.call('SET', KEYS[1], tostring(start + interval), 'PX', ttl)
+redis.call('HSET', KEYS[1], 'next', tostring(start + interval), 'last', tostring(start))
+redis.call('PEXPIRE', KEYS[1], math.ceil((start + interval - now) * 1000) + 60000)
 return {1, tostring(start - now)}
 """
 _DEFER = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local nxt = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now + tonumber(ARGV[1]))
-redis.call('SET', KEYS[1], tostring(nxt), 'PX', math.ceil((nxt - now) * 1000) + 60000)
+local nxt = tonumber(redis.call('HGET', KEYS[1], 'next') or '0')
+nxt = math.max(nxt, now + tonumber(ARGV[1]))
+redis.call('HSET', KEYS[1], 'next', tostring(nxt))
+redis.call('PEXPIRE', KEYS[1], math.ceil((nxt - now) * 1000) + 60000)
 return tostring(nxt - now)
 """
 

@@ -46,6 +46,11 @@ BUDGET_INTERVAL_TTL = 86400
 # assumed lost (e.g. dropped by another middleware): the next request takes the turn.
 LEASE_GRACE = 60.0
 
+# Added to every non-zero spacing: a turn starts on time but the request leaves a few
+# milliseconds later (timers, a busy reactor), so without it the site could see two requests
+# slightly closer than the delay.
+PACING_MARGIN = 0.05
+
 # --- request meta keys ------------------------------------------------------------------------
 META_PAGE_TYPE = "tracklist_page_type"  # set by the anti-bot check: classify()'s answer
 META_BLOCKED = "tracklist_blocked"  # page type of the anti-bot page that blocked the request

@@ -129,7 +129,7 @@ class HostPacingMiddleware:
             if slot is not None:
                 # The slot would hold back a request sent sooner than its (jittered) delay.
                 interval = max(interval, slot.delay * (1 + slot.jitter))
-        return interval
+        return interval + defaults.PACING_MARGIN if interval > 0 else 0.0
 
     def _release(self, request: Request) -> None:
         turn = self._turns.get(host_key(request))

@@ -63,7 +63,7 @@ class HostPolicy:
         """Remember the host's Crawl-delay, here and for every worker sharing the budget."""
         self._crawl_delays[host] = seconds
         self._stats.set_value(f"politeness/crawl_delay/{host}", seconds)
-        await self.budget.set_min_interval(host, seconds)
+        await self.budget.set_min_interval(host, seconds + defaults.PACING_MARGIN)
 
     async def defer(self, host: str, seconds: float, reason: str) -> float:
         """Give ``host`` no turn for ``seconds``; return the wait now in force."""

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,10 @@ def test_rules_retry_after_slow_errors_and_challenges(site: LocalSite) -> None:
     second = requests.get(site.url(BICEP), timeout=5)
     assert (first.status_code, first.headers["Retry-After"]) == (429, "7")
     assert (second.status_code, second.headers["Retry-After"]) == (503, date)
+    site.add_rule(BICEP, Rule(status=503, retry_after_date_in=60, times=1))
+    answered = time.time()
+    retry_at = requests.get(site.url(BICEP), timeout=5).headers["Retry-After"]
+    assert abs(parsedate_to_datetime(retry_at).timestamp() - (answered + 60)) <= 1.5
     assert requests.get(site.url(BICEP), timeout=5).status_code == 200
 
     site.add_rule("/slow", Rule(delay=0.4, status=200, body=b"late"))
