@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -34,10 +35,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class _HostTurn:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Who holds a host's turn, and who waits for it (futures woken one by one)."""
+
     holder: Request | None = None
     downloading_since: float | None = None
     last_release: float = float("-inf")
+    waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
 
 
 class HostPacingMiddleware:
@@ -89,17 +92,28 @@ class HostPacingMiddleware:
         self._release(request)
 
     async def _acquire(self, turn: _HostTurn, host: str) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(turn.lock.acquire(), timeout=self._lease)
+        # Futures woken by _release, not asyncio.wait_for(lock.acquire()): on Python 3.11 a
+        # timeout racing a release can leave such a lock held by nobody.
+        while turn.holder is not None:
+            since = turn.downloading_since
+            if since is not None and time.monotonic() - since > self._lease:
+                # The holder never came back (another middleware dropped it): take over.
+                logger.warning("request %s lost its turn on %s", turn.holder, host)
+                self._stats.inc_value("politeness/turn_taken_over")
                 return
-            except TimeoutError:
-                since = turn.downloading_since
-                if since is not None and time.monotonic() - since > self._lease:
-                    # The holder never came back (another middleware dropped it): take over.
-                    logger.warning("request %s lost its turn on %s", turn.holder, host)
-                    self._stats.inc_value("politeness/turn_taken_over")
-                    return
+            woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            turn.waiters.append(woken)
+            try:
+                await asyncio.wait({woken}, timeout=self._lease)
+            except BaseException:
+                if woken.done():
+                    # Woken but cancelled before taking the turn: pass the wake-up on.
+                    self._wake_next(turn)
+                raise
+            finally:
+                if not woken.done():
+                    woken.cancel()
+                    turn.waiters.remove(woken)
 
     async def _wait_for_slot(self, turn: _HostTurn, host: str, request: Request) -> None:
         started = time.monotonic()
@@ -121,18 +135,26 @@ class HostPacingMiddleware:
 
     def _interval(self, host: str, request: Request) -> float:
         """The host's spacing: DOWNLOAD_DELAY, Crawl-delay, or AutoThrottle's slot delay."""
-        interval = self._policy.min_interval(host)
-        engine = self._crawler.engine
-        if engine is not None:
-            downloader = engine.downloader
-            slot = downloader.slots.get(downloader.get_slot_key(request))
-            if slot is not None:
-                # The slot would hold back a request sent sooner than its (jittered) delay.
-                interval = max(interval, slot.delay * (1 + slot.jitter))
+        interval = max(self._policy.min_interval(host), self._slot_delay(request))
         return interval + defaults.PACING_MARGIN if interval > 0 else 0.0
+
+    def _slot_delay(self, request: Request) -> float:
+        """The downloader slot's delay at its (jittered) longest: a request sent sooner would
+        be held back by the slot, and the spacing would no longer be the one booked."""
+        try:
+            downloader = self._crawler.engine.downloader
+        except RuntimeError:  # no engine: not inside a crawl, so no slot either
+            return 0.0
+        slot = downloader.slots.get(downloader.get_slot_key(request))
+        return slot.delay * (1 + slot.jitter) if slot is not None else 0.0
 
     def _release(self, request: Request) -> None:
         turn = self._turns.get(host_key(request))
         if turn is not None and turn.holder is request:
             turn.holder = turn.downloading_since = None
-            turn.lock.release()
+            self._wake_next(turn)
+
+    @staticmethod
+    def _wake_next(turn: _HostTurn) -> None:
+        if turn.holder is None and turn.waiters:
+            turn.waiters.popleft().set_result(None)
