@@ -27,10 +27,10 @@ def parse(file: str, url: str | None) -> None:
         page = parse_page(body, url)
     except BlockedPage as blocked:
         _print(blocked_document(blocked.page_type))
-        click.echo(f"Error: {file}: {blocked}", err=True)
+        click.echo(f"Error: {file}: {_one_line(blocked)}", err=True)
         sys.exit(EXIT_BLOCKED)
     except ParseError as error:
-        raise click.ClickException(f"{file}: {error}") from None
+        raise click.ClickException(f"{file}: {_one_line(error)}") from None
     _print(to_document(page))
 
 
@@ -41,7 +41,12 @@ def _read(file: str) -> bytes:
         with open(file, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        raise click.ClickException(f"cannot read {file}: {exc.strerror or exc}") from None
+        reason = _one_line(exc.strerror or exc)
+        raise click.ClickException(f"cannot read {file}: {reason}") from None
+
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split())
 
 
 def _print(document: dict[str, object]) -> None:

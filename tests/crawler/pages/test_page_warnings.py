@@ -97,3 +97,13 @@ def test_a_few_differing_rows_are_not_a_decoy() -> None:
     page = parse_page(_page(rows))
     assert isinstance(page, TracklistPage)
     assert page.warnings == ()
+
+
+def test_truncated_real_page_reports_missing_rows(real_pages: Path) -> None:
+    body = (real_pages / "tracklist_2hjnqr0t_bicep_nts-radio_2022-06-16.html").read_bytes()
+    page = parse_page(body[:100_000])  # cut inside row 10 of 14
+    assert isinstance(page, TracklistPage)
+    assert len(page.entries) < 14
+    assert page.warnings == (
+        f"page counts 14 rows (#tlTab data-count) but {page.parsed_row_count} were parsed",
+    )
