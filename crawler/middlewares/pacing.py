@@ -7,6 +7,9 @@ host and process), waits until the host's budget grants it a slot, and gives the
 when its response or error comes back. Because the turn is only released after the response
 and the next wait starts from the moment the previous request went out, the downloader slot
 never holds a released request back, so the spacing measured at the server is the one booked.
+
+A host with no delay at all (DOWNLOAD_DELAY 0, no Crawl-delay: benchmarks against the local
+site) gets CONCURRENT_REQUESTS_PER_DOMAIN turns at once; pauses still apply to it.
 """
 
 from __future__ import annotations
@@ -35,10 +38,9 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class _HostTurn:
-    """Who holds a host's turn, and who waits for it (futures woken one by one)."""
+    """Who holds a host's turns (since when downloading), and who waits for one."""
 
-    holder: Request | None = None
-    downloading_since: float | None = None
+    holders: dict[Request, float | None] = field(default_factory=dict)
     last_release: float = float("-inf")
     waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
 
@@ -47,7 +49,8 @@ class HostPacingMiddleware:
     """Pace requests per host through the crawler's :class:`HostPolicy` budget.
 
     Settings: ``TRACKLIST_HOST_PACING_ENABLED`` (default true), ``DOWNLOAD_DELAY`` (floor),
-    ``DOWNLOAD_TIMEOUT`` (with a grace period: when a turn is taken over from a lost request).
+    ``DOWNLOAD_TIMEOUT`` (with a grace period: when a turn is taken over from a lost request),
+    ``CONCURRENT_REQUESTS_PER_DOMAIN`` (turns of a host without any delay).
     """
 
     def __init__(self, crawler: Crawler, policy: HostPolicy) -> None:
@@ -55,6 +58,7 @@ class HostPacingMiddleware:
         self._policy = policy
         self._stats = crawler.stats
         self._lease = crawler.settings.getfloat("DOWNLOAD_TIMEOUT") + defaults.LEASE_GRACE
+        self._concurrency = max(crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), 1)
         self._turns: dict[str, _HostTurn] = {}
 
     @classmethod
@@ -73,14 +77,14 @@ class HostPacingMiddleware:
             return
         host = host_key(request)
         turn = self._turns.setdefault(host, _HostTurn())
-        await self._acquire(turn, host)
-        turn.holder, turn.downloading_since = request, None
+        await self._acquire(turn, host, request)
+        turn.holders[request] = None
         try:
             await self._wait_for_slot(turn, host, request)
         except BaseException:
             self._release(request)
             raise
-        turn.downloading_since = turn.last_release = time.monotonic()
+        turn.holders[request] = turn.last_release = time.monotonic()
 
     def process_response(self, request: Request, response: Response) -> Response:
         """Give the host's turn to the next request."""
@@ -91,16 +95,18 @@ class HostPacingMiddleware:
         """Give the host's turn to the next request (the error goes on to other middlewares)."""
         self._release(request)
 
-    async def _acquire(self, turn: _HostTurn, host: str) -> None:
+    async def _acquire(self, turn: _HostTurn, host: str, request: Request) -> None:
         # Futures woken by _release, not asyncio.wait_for(lock.acquire()): on Python 3.11 a
         # timeout racing a release can leave such a lock held by nobody.
-        while turn.holder is not None:
-            since = turn.downloading_since
-            if since is not None and time.monotonic() - since > self._lease:
+        while len(turn.holders) >= self._capacity(host, request):
+            now = time.monotonic()
+            lost = [r for r, since in turn.holders.items() if since and now - since > self._lease]
+            if lost:
                 # The holder never came back (another middleware dropped it): take over.
-                logger.warning("request %s lost its turn on %s", turn.holder, host)
+                logger.warning("request %s lost its turn on %s", lost[0], host)
                 self._stats.inc_value("politeness/turn_taken_over")
-                return
+                del turn.holders[lost[0]]
+                continue
             woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             turn.waiters.append(woken)
             try:
@@ -114,6 +120,10 @@ class HostPacingMiddleware:
                 if not woken.done():
                     woken.cancel()
                     turn.waiters.remove(woken)
+
+    def _capacity(self, host: str, request: Request) -> int:
+        # Spacing needs one request at a time; without any delay, Scrapy's concurrency applies.
+        return 1 if self._interval(host, request) > 0 else self._concurrency
 
     async def _wait_for_slot(self, turn: _HostTurn, host: str, request: Request) -> None:
         started = time.monotonic()
@@ -150,11 +160,11 @@ class HostPacingMiddleware:
 
     def _release(self, request: Request) -> None:
         turn = self._turns.get(host_key(request))
-        if turn is not None and turn.holder is request:
-            turn.holder = turn.downloading_since = None
+        if turn is not None and request in turn.holders:
+            del turn.holders[request]
             self._wake_next(turn)
 
     @staticmethod
     def _wake_next(turn: _HostTurn) -> None:
-        if turn.holder is None and turn.waiters:
+        if turn.waiters:
             turn.waiters.popleft().set_result(None)

@@ -5,7 +5,8 @@ answers 5xx it parses the error page, which usually means "allow everything". He
 an unreachable or an anti-bot robots.txt means the rules are unknown: the host gets no
 request (robots.txt included) for a doubling deferral, then robots.txt is fetched again;
 after ``TRACKLIST_ROBOTS_5XX_MAX_ATTEMPTS`` consecutive failures, waiting requests are
-dropped with :class:`RobotsTxtUnavailable` instead of waiting on.
+dropped with :class:`RobotsTxtUnavailable` instead of waiting on. A Retry-After on the
+failed robots.txt lengthens the deferral (never beyond ``TRACKLIST_ROBOTS_5XX_DEFER_MAX``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from scrapy.utils.misc import build_from_crawler
 
 from crawler.middlewares import defaults
 from crawler.middlewares.policy import HostPolicy, host_policy
+from crawler.middlewares.retry import parse_retry_after
 
 if TYPE_CHECKING:
     from typing import Self
@@ -115,7 +117,8 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             self._stats.inc_value("robotstxt/response_count")
             self._stats.inc_value(f"robotstxt/response_status_count/{response.status}")
             if response.status >= 500 or response.status == 429:
-                await self._defer(netloc, f"HTTP {response.status}")
+                after = parse_retry_after(response.headers.get(b"Retry-After"))
+                await self._defer(netloc, f"HTTP {response.status}", after)
             else:
                 await self._use(response.body, netloc, request)
         finally:
@@ -136,9 +139,10 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             signal=signals.robots_parsed, robotparser=parser, request=request
         )
 
-    async def _defer(self, netloc: str, reason: str) -> None:
+    async def _defer(self, netloc: str, reason: str, retry_after: float | None = None) -> None:
         failures = self._failures[netloc] = self._failures.get(netloc, 0) + 1
-        delay = min(self._defer_base * 2 ** (failures - 1), self._defer_max)
+        # The doubling deferral, or the server's Retry-After when it asks for longer.
+        delay = min(max(self._defer_base * 2 ** (failures - 1), retry_after or 0), self._defer_max)
         self._retry_at[netloc] = time.monotonic() + delay
         self._stats.inc_value("robotstxt/deferred")
         logger.warning(

@@ -53,7 +53,7 @@ def test_one_request_per_host_at_a_time_spaced_by_the_delay() -> None:
 
 def test_a_cancelled_waiter_does_not_keep_the_turn() -> None:
     async def scenario() -> None:
-        middleware = _middleware(DOWNLOAD_DELAY=0)
+        middleware = _middleware(DOWNLOAD_DELAY=0.01)
         first, second, third = (Request(f"http://site.test/{n}") for n in range(3))
         await middleware.process_request(first)
         waiting = asyncio.ensure_future(middleware.process_request(second))
@@ -70,7 +70,7 @@ def test_a_lost_holder_is_taken_over(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(defaults, "LEASE_GRACE", 0.0)
 
     async def scenario() -> None:
-        middleware = _middleware(DOWNLOAD_DELAY=0, DOWNLOAD_TIMEOUT=0.3)
+        middleware = _middleware(DOWNLOAD_DELAY=0.01, DOWNLOAD_TIMEOUT=0.3)
         lost, after = Request("http://site.test/lost"), Request("http://site.test/after")
         await middleware.process_request(lost)  # never answered
         started = time.monotonic()
@@ -79,3 +79,19 @@ def test_a_lost_holder_is_taken_over(monkeypatch: pytest.MonkeyPatch) -> None:
         middleware.process_response(lost, Response(lost.url))  # late: changes nothing
 
     asyncio.run(scenario())
+
+
+def test_without_any_delay_the_domain_concurrency_applies() -> None:
+    async def scenario() -> int:
+        middleware = _middleware(DOWNLOAD_DELAY=0, CONCURRENT_REQUESTS_PER_DOMAIN=3)
+        requests = [Request(f"http://site.test/{n}") for n in range(4)]
+        for request in requests[:3]:
+            await asyncio.wait_for(middleware.process_request(request), timeout=1)
+        fourth = asyncio.ensure_future(middleware.process_request(requests[3]))
+        await asyncio.sleep(0.05)
+        waited = not fourth.done()
+        middleware.process_response(requests[0], Response(requests[0].url))
+        await asyncio.wait_for(fourth, timeout=1)
+        return int(waited)
+
+    assert asyncio.run(scenario()) == 1

@@ -56,13 +56,14 @@ def test_slow_responses_do_not_squeeze_the_spacing(
 def test_robots_5xx_defers_the_host_then_crawls(
     site: LocalSite, crawl_settings: dict[str, Any]
 ) -> None:
-    site.add_rule("/robots.txt", Rule(status=503, times=1))
-    settings = {**crawl_settings, "TRACKLIST_ROBOTS_5XX_DEFER": 1.0}
+    # Retry-After (1.5 s) asks for longer than the first deferral (0.5 s): it wins.
+    site.add_rule("/robots.txt", Rule(status=503, retry_after="1.5", times=1))
+    settings = {**crawl_settings, "TRACKLIST_ROBOTS_5XX_DEFER": 0.5}
     result = run_crawl([site.url(p) for p in TRACKLISTS[:2]], settings)
     log = site.requests()
     assert [(r.path, r.status) for r in log[:2]] == [("/robots.txt", 503), ("/robots.txt", 200)]
     # Nothing was fetched while the rules were unknown, and not before the deferral ended.
-    assert log[1].time - log[0].time >= 1.0 - TOLERANCE
+    assert log[1].time - log[0].time >= 1.5 - TOLERANCE
     assert sorted(r.path for r in log[2:]) == sorted(TRACKLISTS[:2])
     assert result["stats"]["robotstxt/deferred"] == 1
     assert len(result["items"]) == 2
