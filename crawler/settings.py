@@ -107,3 +107,8 @@ TRACKLIST_WORKER_REQUEUE_AFTER = 600.0
 TRACKLIST_WORKER_MAX_ATTEMPTS = 3
 # 0 = run until stopped; tests and one-shot runs close an idle worker after this many seconds.
 MAX_IDLE_TIME_BEFORE_CLOSE = 0
+
+# --- the outbox relay inside a crawl process (off: run `tracklists relay` separately) --------
+EXTENSIONS = {"crawler.extensions.OutboxRelayExtension": 500}
+TRACKLIST_RELAY_IN_WORKER = False
+TRACKLIST_RELAY_FINAL_DRAIN_SECONDS = 10.0

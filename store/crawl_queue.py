@@ -148,21 +148,26 @@ class CrawlQueue:
             return []
         ids = [uuid.UUID(job.correlation_id) for job in jobs]
         now = utcnow()
-        with session_scope(self.sessions) as session:
-            leased = session.scalars(
-                update(CrawlRequest)
-                .where(CrawlRequest.correlation_id.in_(ids))
-                .where(CrawlRequest.status.in_(("queued", "running")))
-                .values(
-                    status="running",
-                    worker_id=worker_id,
-                    lease_expires_at=now + timedelta(seconds=lease_seconds),
-                    attempts=CrawlRequest.attempts + 1,
-                    started_at=now,
-                    updated_at=now,
-                )
-                .returning(CrawlRequest.correlation_id)
-            ).all()
+        try:
+            with session_scope(self.sessions) as session:
+                leased = session.scalars(
+                    update(CrawlRequest)
+                    .where(CrawlRequest.correlation_id.in_(ids))
+                    .where(CrawlRequest.status.in_(("queued", "running")))
+                    .values(
+                        status="running",
+                        worker_id=worker_id,
+                        lease_expires_at=now + timedelta(seconds=lease_seconds),
+                        attempts=CrawlRequest.attempts + 1,
+                        started_at=now,
+                        updated_at=now,
+                    )
+                    .returning(CrawlRequest.correlation_id)
+                ).all()
+        except Exception:
+            # No lease was written: give the messages back at the end they were taken from.
+            self.redis.rpush(self.key, *[job.to_message() for job in reversed(jobs)])
+            raise
         live = {str(correlation_id) for correlation_id in leased}
         return [job for job in jobs if job.correlation_id in live]
 

@@ -21,6 +21,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request
 from scrapy_redis.spiders import RedisSpider
+from sqlalchemy.exc import DBAPIError
 from twisted.internet import task, threads
 from twisted.internet.defer import Deferred, DeferredList
 
@@ -74,7 +75,13 @@ class WorkerSpider(RedisSpider, SiteSpider):  # type: ignore[misc]  # scrapy-red
             yield request
 
     def _take(self, _key: str, batch_size: int) -> list[CrawlJob]:
-        jobs = self.queue.take(batch_size, self.worker_id, self.lease_seconds)
+        try:
+            jobs = self.queue.take(batch_size, self.worker_id, self.lease_seconds)
+        except (redis.RedisError, DBAPIError) as exc:
+            # Raising here would end the spider (scrapy-redis's idle hook would not keep it
+            # open); the queue gave the messages back, so wait for the next idle round.
+            self.logger.warning("cannot take requests now: %s", exc)
+            return []
         if jobs:
             self._touch()
         return jobs

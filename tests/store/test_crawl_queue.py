@@ -137,3 +137,23 @@ def test_release_hands_back_unfinished_requests(queue: CrawlQueue, migrated_engi
     assert queue.release("stopping") == 1
     assert _request(migrated_engine, kept).status == "queued"
     assert [job.correlation_id for job in queue.take(5, "next", 60)] == [kept]
+
+
+def test_take_gives_messages_back_when_the_database_is_down(redis_url: str) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from store.db import make_engine
+
+    client = redis.Redis.from_url(redis_url)
+    key = f"test:crawl:{uuid.uuid4().hex}"
+    unreachable = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    queue = CrawlQueue(client, make_session_factory(unreachable), key)
+    messages = [CrawlJob(str(uuid.uuid4()), f"{URL}?{n}").to_message() for n in range(3)]
+    client.lpush(key, *messages)
+    try:
+        with pytest.raises(OperationalError):
+            queue.take(2, "w", lease_seconds=60)
+        assert [m.decode() for m in client.lrange(key, 0, -1)] == list(reversed(messages))
+    finally:
+        client.delete(key)
+        unreachable.dispose()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
+
+from crawler.localsite.pages import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,14 +30,7 @@ def crawl_env(base_url: str, database_url: str, redis_url: str, **extra: str) ->
     return env
 
 
-def run_spider(
-    spider: str,
-    env: dict[str, str],
-    *args: str,
-    settings: dict[str, str] | None = None,
-    timeout: float = 120,
-) -> subprocess.CompletedProcess[str]:
-    """``scrapy crawl SPIDER -a ARG... -s K=V...`` from the project root; output captured."""
+def _command(spider: str, args: tuple[str, ...], settings: dict[str, str] | None) -> list[str]:
     command = [sys.executable, "-m", "scrapy", "crawl", spider]
     for arg in args:
         command += ["-a", arg]
@@ -45,6 +42,47 @@ def run_spider(
     }
     for key, value in merged.items():
         command += ["-s", f"{key}={value}"]
+    return command
+
+
+def run_spider(
+    spider: str,
+    env: dict[str, str],
+    *args: str,
+    settings: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """``scrapy crawl SPIDER -a ARG... -s K=V...`` from the project root; output captured."""
+    command = _command(spider, args, settings)
     return subprocess.run(
         command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def start_spider(
+    spider: str, env: dict[str, str], *args: str, settings: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Like :func:`run_spider` but in the background (for tests that kill or wait on it)."""
+    command = _command(spider, args, settings)
+    return subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+def distinct_tracklists(site: Any, body: bytes, site_id: bytes, count: int) -> list[str]:
+    """Serve ``count`` different tracklists made from one page by changing its site id.
+
+    Each copy has its own canonical URL and id, so each is a separate tracklist to the
+    crawler; returns their canonical URLs (on the real site's host, as users submit them).
+    """
+    urls = []
+    for number in range(count):
+        new_id = f"t{number:07d}".encode()
+        page_body = body.replace(site_id, new_id)
+        path = f"/tracklist/{new_id.decode()}/synthetic-set.html"
+        match = re.search(rb'rel="canonical" href="https?://[^/"]+(/[^"]+)"', page_body)
+        if match:
+            path = match.group(1).decode()
+        site.store.add("GET", path, Page(body=page_body))
+        urls.append("https://www.1001tracklists.com" + path)
+    return urls
