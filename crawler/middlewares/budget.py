@@ -17,6 +17,8 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from crawler.middlewares import defaults
+
 logger = logging.getLogger(__name__)
 
 
@@ -126,7 +128,11 @@ class RedisBudget:
     """
 
     def __init__(self, url: str, prefix: str, interval_ttl: int) -> None:
-        self._client = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        # A blocking pool queues callers when all connections are busy instead of failing.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=defaults.BUDGET_MAX_CONNECTIONS, timeout=5, socket_timeout=5
+        )
+        self._client = aioredis.Redis(connection_pool=pool)
         self._prefix = prefix
         self._interval_ttl = interval_ttl
         self._reserve = self._client.register_script(_RESERVE)
@@ -170,4 +176,4 @@ class RedisBudget:
 
     async def close(self) -> None:
         """Close the connection pool."""
-        await self._client.aclose()
+        await self._client.aclose(close_connection_pool=True)

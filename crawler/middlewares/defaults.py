@@ -40,6 +40,8 @@ BUDGET_KEY_PREFIX = "tracklist:budget:"  # TRACKLIST_BUDGET_KEY_PREFIX
 # A reservation further ahead than this is not taken: the worker waits and asks again, so a
 # deferral set meanwhile by another worker is seen, and a dead worker holds nothing for long.
 BUDGET_HORIZON_MIN = 1.0
+# Connections per process to the budget's Redis (requests beyond wait for a free one).
+BUDGET_MAX_CONNECTIONS = 16
 # How long a host's shared Crawl-delay is remembered without being refreshed.
 BUDGET_INTERVAL_TTL = 86400
 # A request holding a host's turn that has been downloading this long past DOWNLOAD_TIMEOUT is
