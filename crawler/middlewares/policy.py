@@ -40,16 +40,13 @@ class HostPolicy:
         if settings.getbool("TRACKLIST_SHARED_BUDGET_ENABLED") and redis_url:
             prefix = settings.get("TRACKLIST_BUDGET_KEY_PREFIX", defaults.BUDGET_KEY_PREFIX)
             self.budget = RedisBudget(redis_url, prefix, defaults.BUDGET_INTERVAL_TTL)
+            logger.info("per-host request budget shared through Redis (keys %s*)", prefix)
         else:
             self.budget = LocalBudget()
+            logger.info("per-host request budget local to this process")
         self.download_delay = settings.getfloat("DOWNLOAD_DELAY")
         self._crawl_delays: dict[str, float] = {}
         crawler.signals.connect(self._close, signal=signals.spider_closed)
-
-    @property
-    def shared(self) -> bool:
-        """True when the budget is shared with other workers through Redis."""
-        return isinstance(self.budget, RedisBudget)
 
     def crawl_delay(self, host: str) -> float:
         """The host's robots.txt Crawl-delay (0 when unknown or absent)."""

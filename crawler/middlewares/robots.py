@@ -1,8 +1,8 @@
 """robots.txt, politely: its Crawl-delay is applied, and a failing robots.txt defers the host.
 
 Scrapy's RobotsTxtMiddleware parses Crawl-delay but never applies it, and when robots.txt
-answers 5xx it parses the error page, which usually means "allow everything". Here a 5xx,
-an unreachable or an anti-bot robots.txt means the rules are unknown: the host gets no
+answers 5xx it parses the error page, which usually means "allow everything". Here a 5xx or
+429, an unreachable or an anti-bot robots.txt means the rules are unknown: the host gets no
 request (robots.txt included) for a doubling deferral, then robots.txt is fetched again;
 after ``TRACKLIST_ROBOTS_5XX_MAX_ATTEMPTS`` consecutive failures, waiting requests are
 dropped with :class:`RobotsTxtUnavailable` instead of waiting on. A Retry-After on the
