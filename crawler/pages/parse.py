@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from crawler.pages.classify import (
     CAPTCHA,
     CHALLENGE,
@@ -26,6 +28,12 @@ from crawler.pages.tracklist import parse_tracklist
 from crawler.pages.types import ListingKind, ParsedPage
 
 _BLOCKED = (CHALLENGE, CAPTCHA, IP_BLOCKED)
+# A tracklist's playlist container and a track row, as element attributes. Rows are checked
+# before any anti-bot marker, so a body with both is a tracklist whatever else it holds;
+# classify() answers that from the text and skips building a tree (the crawler classifies
+# every response before parsing it, and the tree is most of the cost).
+_PLAYLIST_TAG = re.compile(r"""<div\b[^<>]*\bid=["']tlTab["']""")
+_ROW_TAG = re.compile(r"""<div\b[^<>]*\bclass=["'][^"'<>]*\btlpItem\b""")
 _LISTINGS: dict[str, ListingKind] = {SEARCH: "search", DJ_INDEX: "dj_index", LATEST: "latest"}
 
 
@@ -38,6 +46,8 @@ def classify(body: bytes | str, url: str | None = None) -> str:
         return UNKNOWN
     try:
         text = decode(body)
+        if _PLAYLIST_TAG.search(text) and _ROW_TAG.search(text):
+            return TRACKLIST
         if looks_like_json(text):
             kind, _ = classify_json(text)
             if kind != UNKNOWN:

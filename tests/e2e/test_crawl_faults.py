@@ -22,10 +22,11 @@ import redis
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from support.crawling import crawl_env, distinct_tracklists, start_spider
+from support.crawling import crawl_env, start_spider
 from support.tcpproxy import TcpProxy
 
 from crawler.localsite import LocalSite, robots_txt
+from crawler.localsite.synthetic import add_distinct_tracklists
 from store.crawl_queue import CrawlQueue
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade
@@ -112,7 +113,7 @@ def test_sigkilled_worker_loses_nothing(
     redis_url: str,
     real_pages: Path,
 ) -> None:
-    urls = distinct_tracklists(site, (real_pages / PAGE).read_bytes(), b"2hjnqr0t", 500)
+    urls = add_distinct_tracklists(site.store, [(real_pages / PAGE).read_bytes()], 500)
     for url in urls:
         queue.submit(url)
     env = crawl_env(site.base_url, postgres_url, redis_url)
@@ -153,7 +154,7 @@ def test_broker_cut_mid_crawl_delivers_every_event(
     rabbitmq_url: str,
     real_pages: Path,
 ) -> None:
-    urls = distinct_tracklists(site, (real_pages / PAGE).read_bytes(), b"2hjnqr0t", 80)
+    urls = add_distinct_tracklists(site.store, [(real_pages / PAGE).read_bytes()], 80)
     exchange = f"faults_{uuid.uuid4().hex[:8]}"
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
     channel = connection.channel()
@@ -212,7 +213,7 @@ def test_database_cut_mid_crawl_loses_no_item(
     redis_url: str,
     real_pages: Path,
 ) -> None:
-    urls = distinct_tracklists(site, (real_pages / PAGE).read_bytes(), b"2hjnqr0t", 120)
+    urls = add_distinct_tracklists(site.store, [(real_pages / PAGE).read_bytes()], 120)
     for url in urls:
         queue.submit(url)
     db_url = make_url(postgres_url)

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
-
-from crawler.localsite.pages import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,22 +63,3 @@ def start_spider(
     return subprocess.Popen(
         command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-
-
-def distinct_tracklists(site: Any, body: bytes, site_id: bytes, count: int) -> list[str]:
-    """Serve ``count`` different tracklists made from one page by changing its site id.
-
-    Each copy has its own canonical URL and id, so each is a separate tracklist to the
-    crawler; returns their canonical URLs (on the real site's host, as users submit them).
-    """
-    urls = []
-    for number in range(count):
-        new_id = f"t{number:07d}".encode()
-        page_body = body.replace(site_id, new_id)
-        path = f"/tracklist/{new_id.decode()}/synthetic-set.html"
-        match = re.search(rb'rel="canonical" href="https?://[^/"]+(/[^"]+)"', page_body)
-        if match:
-            path = match.group(1).decode()
-        site.store.add("GET", path, Page(body=page_body))
-        urls.append("https://www.1001tracklists.com" + path)
-    return urls
