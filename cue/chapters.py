@@ -12,7 +12,7 @@ from pathlib import PurePath
 from cue.defaults import DEFAULT_AUDIO_NAME, DJ_SEPARATOR, FALLBACK_TRACK_MS, GENRE_SEPARATOR
 from cue.model import Notice
 from cue.options import Options
-from cue.plan import Plan
+from cue.plan import Plan, Track
 from cue.text import cue_safe
 from cue.timing import format_seconds, format_timestamp
 
@@ -26,6 +26,12 @@ class Span:
     title: str
 
 
+def chapter_title(track: Track, number: int) -> str:
+    """The one-line name of a chapter: ``Artist - Title``, or ``Track N`` when the row has
+    neither (an empty WebVTT cue or YouTube line would be misread as no chapter)."""
+    return cue_safe(track.display) or f"Track {number}"
+
+
 def spans(plan: Plan, notices: list[Notice]) -> list[Span]:
     """Chapters with ends, in order; reports a guessed end for the last one."""
     tracks = plan.tracks
@@ -37,8 +43,8 @@ def spans(plan: Plan, notices: list[Notice]) -> list[Span]:
         notices.append(Notice("set length unknown: the last chapter is given 4 minutes", last.rows))
     ends = [track.start_ms for track in tracks[1:]] + [final_end]
     return [
-        Span(track.start_ms, end, cue_safe(track.display))
-        for track, end in zip(tracks, ends, strict=True)
+        Span(track.start_ms, end, chapter_title(track, number))
+        for number, (track, end) in enumerate(zip(tracks, ends, strict=True), start=1)
     ]
 
 

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
+from cue.chapters import chapter_title
 from cue.defaults import (
     DEFAULT_AUDIO_NAME,
     DJ_SEPARATOR,
@@ -82,7 +83,7 @@ def traktor_nml(plan: Plan, options: Options) -> tuple[list[str], list[Notice]]:
         ET.SubElement(
             entry,
             "CUE_V2",
-            NAME=cue_safe(track.display),
+            NAME=chapter_title(track, order + 1),
             DISPL_ORDER="0",
             TYPE=str(TRAKTOR_CUE_TYPE),
             START=f"{track.start_ms}.000000",
@@ -119,11 +120,11 @@ def rekordbox_xml(plan: Plan, options: Options) -> tuple[list[str], list[Notice]
     if plan.duration_ms is not None:
         attributes["TotalTime"] = str(plan.duration_ms // 1000)
     track_element = ET.SubElement(collection, "TRACK", attributes)
-    for track in plan.tracks:
+    for number, track in enumerate(plan.tracks, start=1):
         ET.SubElement(
             track_element,
             "POSITION_MARK",
-            Name=cue_safe(track.display),
+            Name=chapter_title(track, number),
             Type=str(REKORDBOX_CUE_TYPE),
             Start=format_seconds(track.start_ms),
             Num=str(REKORDBOX_MEMORY_CUE),

@@ -32,7 +32,8 @@ class Options:
     * ``long_set``: CUE only; a cue past 99:59:74 is a ``"warn"``-ing (metaflac, shnsplit,
       mpv read it; cdrdao, newer libcue do not), an ``"error"``, or ``"split"`` into FILE
       blocks of at most 99 minutes, each a part of the audio to cut at the reported
-      times. ``None``: the format's default (``error`` for the CD profiles).
+      times. ``None``: the format's default (``error`` for the CD profiles, where
+      ``"warn"`` is an error too: cdrdao rejects such a sheet).
     * ``too_many_tracks``: CUE only; more than 99 tracks is an ``"error"`` or ``"split"``
       into several sheets (discs) of at most 99, never truncated.
     """

@@ -60,7 +60,10 @@ def parse(text: str, *, strict: bool = False) -> ParsedCue:
         sheet.bom = True
         text = text[len(BOM) :]
         state.report("warning", "UTF-8 byte order mark: cdrdao and Debian's libcue reject it", 1)
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Lines end at LF (CRLF too) as in libcue and metaflac; not at the Unicode breaks that
+    # str.splitlines() would also honour inside a value.
+    for number, line in enumerate(text.split("\n"), start=1):
+        raw = line.removesuffix("\r")
         tokens = _tokens(raw, number, state)
         if tokens:
             _command(tokens, raw, number, state)

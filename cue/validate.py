@@ -51,6 +51,8 @@ def _string(what: str, value: str | None, line: int | None, strict: bool) -> lis
         problems.append(Problem("error", f"{what} contains a double quote", line))
     if any(ord(ch) < 32 for ch in value):
         problems.append(Problem("error", f"{what} contains a control character", line))
+    if strict and not value:
+        problems.append(Problem("error", f"{what} is empty: cdrdao rejects empty strings", line))
     size = len(value.encode("utf-8"))
     if strict and size > CD_TEXT_MAX_BYTES:
         message = f"{what} is {size} bytes: CD-TEXT holds {CD_TEXT_MAX_BYTES}"

@@ -5,7 +5,8 @@ See ``docs/cue-formats.md`` for the longer story. In short:
 * ``standard``: CDRWIN as foobar2000, metaflac, shntool and libcue read it. Disc
   ``REM GENRE``/``REM DATE``/``REM COMMENT`` (EAC's keys, the ones libcue knows).
 * ``cd``: the strict profile for burning with cdrdao: CD-TEXT strings cut to 80 bytes,
-  minutes at most 99 (error unless split), no byte order mark.
+  minutes at most 99 (error unless split), no byte order mark, no empty strings, and a
+  WAV FILE (the audio's name with ``.wav``, reported when it differs).
 * ``cdj``: ``cd`` in plain ASCII, for a mix CD played on DJ CD decks, whose displays show
   CD-TEXT in ASCII only (CD-TEXT's character codes are ISO 8859-1 and ASCII).
 * ``kodi``: Kodi's CueDocument reads ``REM DATE`` as a number (a year) and ``REM GENRE``,
@@ -109,7 +110,9 @@ class _Writer:
     variant: Variant
     notices: list[Notice]
 
-    def text(self, value: str, what: str, rows: tuple[int, ...] = ()) -> str:
+    def text(self, value: str, what: str, rows: tuple[int, ...] = ()) -> str | None:
+        """``value`` made safe for this variant, or ``None`` when nothing is left (cdrdao
+        rejects an empty string, so the command is left out instead)."""
         cleaned = cue_safe(value)
         if self.variant.ascii:
             cleaned = to_ascii(cleaned)
@@ -117,7 +120,7 @@ class _Writer:
         if len(cleaned.encode("utf-8")) > limit:
             cleaned = truncate_bytes(cleaned, limit)
             self.notices.append(Notice(f"{what} cut to {limit} bytes", rows))
-        return cleaned
+        return cleaned or None
 
 
 def file_type(audio_name: str) -> str | None:
@@ -148,6 +151,11 @@ def build_sheets(
         cuts = ", ".join(format_clock(disc[0].start_ms) for disc in discs[1:])
         notices.append(Notice(f"{len(tracks)} tracks split into {len(discs)} sheets at {cuts}"))
     audio = PurePath(options.audio_name or DEFAULT_AUDIO_NAME).name
+    if variant.strict and PurePath(audio).suffix.lower() != ".wav":
+        # cdrdao burns WAV (its MP3/Ogg readers are optional and absent in distributions).
+        converted = PurePath(audio).stem + ".wav"
+        notices.append(Notice(f"cdrdao burns WAV: the sheet names {converted}; convert {audio}"))
+        audio = converted
     kind = file_type(audio)
     if kind is None:
         notices.append(Notice(f"unknown audio type {PurePath(audio).suffix!r}: declared WAVE"))
@@ -155,7 +163,7 @@ def build_sheets(
     long_set = options.long_set or variant.default_long_set()
     sheets = []
     for number, disc in enumerate(discs, start=1):
-        parts = _parts(disc, long_set, notices)
+        parts = _parts(disc, long_set, variant.strict, notices)
         sheet = _disc(plan.tracklist, writer, len(discs), number)
         first = 1
         for part_number, part in enumerate(parts, start=1):
@@ -174,23 +182,27 @@ def _disc(tracklist: Tracklist, writer: _Writer, discs: int, number: int) -> Cue
     if discs > 1 and variant.disc_numbers:
         rems += [Rem("DISCNUMBER", str(number)), Rem("TOTALDISCS", str(discs))]
     title = tracklist.title if discs == 1 else f"{tracklist.title} (disc {number} of {discs})"
+    safe_rems = [(rem.key, writer.text(rem.value, f"REM {rem.key}")) for rem in rems]
     return CueSheet(
-        rems=[Rem(rem.key, writer.text(rem.value, f"REM {rem.key}")) for rem in rems],
-        performer=writer.text(variant.dj_separator.join(tracklist.djs), "disc PERFORMER")
-        if tracklist.djs
-        else None,
+        rems=[Rem(key, value) for key, value in safe_rems if value is not None],
+        performer=writer.text(variant.dj_separator.join(tracklist.djs), "disc PERFORMER"),
         title=writer.text(title, "disc TITLE"),
     )
 
 
-def _parts(tracks: list[Track], long_set: LongSet, notices: list[Notice]) -> list[list[Track]]:
-    """Cut a disc into FILE blocks whose INDEX times all fit in 99:59:74."""
+def _parts(
+    tracks: list[Track], long_set: LongSet, strict: bool, notices: list[Notice]
+) -> list[list[Track]]:
+    """Cut a disc into FILE blocks whose INDEX times all fit in 99:59:74.
+
+    A strict profile never warns: cdrdao rejects the sheet, so "warn" is an error there.
+    """
     origin = tracks[0].start_frame
     if tracks[-1].start_frame - origin <= MAX_STRICT_FRAMES:
         return [tracks]
     late = tracks[-1]
     beyond = f"the cue {format_clock(late.start_ms)} is past 99:59:74"
-    if long_set == "error":
+    if long_set == "error" or (long_set == "warn" and strict):
         raise SetTooLongError(f"{beyond}: use long_set='split' (or 'warn' outside the CD profiles)")
     if long_set == "warn":
         notices.append(
@@ -232,9 +244,7 @@ def _tracks(part: list[Track], first: int, writer: _Writer, options: Options) ->
         cue_track = CueTrack(
             number=number,
             title=writer.text(title, "track TITLE", track.rows),
-            performer=writer.text(track.performer, "track PERFORMER", track.rows)
-            if track.performer
-            else None,
+            performer=writer.text(track.performer, "track PERFORMER", track.rows),
         )
         if options.include_pregap and previous is not None and start - pregap > previous:
             cue_track.indexes.append(Index(0, start - pregap))

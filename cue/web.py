@@ -6,7 +6,7 @@ import json
 from pathlib import PurePath
 from typing import Any
 
-from cue.chapters import spans
+from cue.chapters import chapter_title, spans
 from cue.defaults import (
     DJ_SEPARATOR,
     MS_PER_SECOND,
@@ -32,8 +32,8 @@ def youtube(plan: Plan, options: Options) -> tuple[list[str], list[Notice]]:
     """
     notices: list[Notice] = []
     kept: list[tuple[Track, str]] = []
-    for track in plan.tracks:
-        title = cue_safe(track.display)
+    for number, track in enumerate(plan.tracks, start=1):
+        title = chapter_title(track, number)
         if kept and track.start_ms - kept[-1][0].start_ms < YOUTUBE_MIN_CHAPTER_MS:
             kept[-1] = (kept[-1][0], f"{kept[-1][1]} / {title}")
             notices.append(Notice("under 10 s after the previous stamp: merged", track.rows))

@@ -15,7 +15,7 @@ import jsonschema
 import m3u8
 import pylibcue
 import webvtt
-from cue_support import require, run, silent_audio, silent_flac, sparse_wav
+from cue_support import CD_BYTES_PER_SECOND, require, run, silent_audio, silent_flac, sparse_wav
 from pyrekordbox import RekordboxXml
 from traktor_nml_utils import TraktorCollection
 
@@ -26,6 +26,7 @@ from cue.timing import frames_to_ms
 
 SAMPLES_PER_FRAME = 588  # 44100 / 75
 TAIL_S = FALLBACK_TRACK_MS / 1000  # audio we make runs this far past the last start
+WAV_MAX_SECONDS = (2**32 - 64) // CD_BYTES_PER_SECOND  # a RIFF size is 32 bits
 
 # Podcasting 2.0 JSON chapters, from the podcast namespace's jsonChapters.md.
 PODCAST_SCHEMA = {
@@ -84,17 +85,26 @@ def check_metaflac(text: str, sheet: CueSheet, tmp: Path) -> None:
 def check_shnsplit(text: str, sheet: CueSheet, tmp: Path) -> None:
     """shnsplit checks every breakpoint against a WAV of the set's length and splits."""
     shnsplit = require("shnsplit")
-    wav = sparse_wav(tmp / "mix.wav", frames_to_ms(_starts(sheet)[-1]) / 1000 + TAIL_S)
+    seconds = frames_to_ms(_starts(sheet)[-1]) / 1000 + TAIL_S
+    if seconds > WAV_MAX_SECONDS:
+        return  # no WAV can hold it: shnsplit cannot be asked
+    wav = sparse_wav(tmp / "mix.wav", seconds)
     (tmp / "s.cue").write_text(text, encoding="utf-8")
     out = tmp / "split"
     out.mkdir()
-    result = run(shnsplit, "-q", "-w", "-x", "1", "-f", tmp / "s.cue", "-o", "wav", "-d", out, wav)
+    # Extract the last track only: it proves the last breakpoint and costs 4 minutes of
+    # audio on disk whatever the set's length.
+    last = str(len(sheet.tracks()))
+    result = run(shnsplit, "-q", "-w", "-x", last, "-f", tmp / "s.cue", "-o", "wav", "-d", out, wav)
     if len(sheet.tracks()) == 1:
         assert "no split points" in result.stderr  # one track: nothing to split
         return
     assert result.returncode == 0, result.stderr
-    assert [path.name for path in out.iterdir()] == ["split-track01.wav"]
-    short = sparse_wav(tmp / "short.wav", frames_to_ms(_starts(sheet)[-1]) / 1000 - 1)
+    assert [path.name for path in out.iterdir()] == [f"split-track{int(last):02d}.wav"]
+    short_s = frames_to_ms(_starts(sheet)[-1]) / 1000 - 1
+    if short_s <= 0:
+        return
+    short = sparse_wav(tmp / "short.wav", short_s)
     refused = run(shnsplit, "-q", "-x", "1", "-f", tmp / "s.cue", "-o", "wav", "-d", out, short)
     assert refused.returncode != 0  # and it does check the length
 
@@ -119,7 +129,7 @@ def check_cueprint(text: str, tmp: Path) -> None:
     (tmp / "p.cue").write_text(text, encoding="utf-8")
     result = run(cueprint, tmp / "p.cue")
     assert result.returncode == 0
-    assert result.stderr == ""
+    assert result.stderr == "", result.stderr
 
 
 def check_cdrdao(text: str, sheet: CueSheet, tmp: Path) -> None:
@@ -139,7 +149,7 @@ def _per_file(sheet: CueSheet) -> list[CueSheet]:
     parts = []
     for cue_file in sheet.files:
         tracks = [replace(track, number=number) for number, track in enumerate(cue_file.tracks, 1)]
-        parts.append(replace(sheet, files=[replace(cue_file, tracks=tracks)]))
+        parts.append(replace(sheet, files=[replace(cue_file, tracks=tracks)], bom=False))
     return parts
 
 
@@ -216,14 +226,18 @@ def check_m3u8(text: str, plan: Plan) -> None:
     ]
 
 
+def vtt_ms(stamp: str) -> int:
+    """Milliseconds of a WebVTT ``HH:MM:SS.mmm`` (webvtt-py's own seconds are whole)."""
+    hours, minutes, seconds = stamp.split(":")
+    return round((int(hours) * 3600 + int(minutes) * 60 + float(seconds)) * 1000)
+
+
 def check_webvtt(text: str, plan: Plan) -> None:
-    """webvtt-py reads a cue per track, in order, without overlap."""
+    """webvtt-py reads a cue per track, in order, each ending where the next starts."""
     captions = webvtt.from_string(text).captions
-    assert len(captions) == len(plan.tracks)
-    starts = [round(caption.start_in_seconds * 1000) for caption in captions]
-    assert starts == [track.start_ms // 1000 * 1000 for track in plan.tracks] or starts == [
-        track.start_ms for track in plan.tracks
-    ]
+    assert [vtt_ms(caption.start) for caption in captions] == [t.start_ms for t in plan.tracks]
+    ends = [vtt_ms(caption.end) for caption in captions]
+    assert ends[:-1] == [track.start_ms for track in plan.tracks[1:]]
 
 
 def check_rekordbox(text: str, plan: Plan, tmp: Path) -> None:

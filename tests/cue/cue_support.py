@@ -42,7 +42,12 @@ def load_real(real_pages: Path, name: str) -> Tracklist:
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run a reader, capturing text output; never raises on a non-zero exit."""
     return subprocess.run(
-        [str(arg) for arg in args], capture_output=True, text=True, cwd=cwd, timeout=120
+        [str(arg) for arg in args],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        cwd=cwd,
+        timeout=120,
     )
 
 

@@ -207,3 +207,14 @@ def test_unknown_format_and_empty_tracklist_are_errors() -> None:
         export(evenly(2, 60), "nope")
     with pytest.raises(EmptyTracklistError):
         export(tracklist(), "standard")
+
+
+def test_cd_profile_names_a_wav_for_cdrdao() -> None:
+    result = export(evenly(2, 60), "cd", Options(audio_name="/music/set.mp3"))
+    assert 'FILE "set.wav" WAVE' in result.documents[0]
+    assert "cdrdao burns WAV: the sheet names set.wav; convert set.mp3" in map(str, result.notices)
+
+
+def test_cd_profile_cannot_merely_warn_about_long_sets() -> None:
+    with pytest.raises(SetTooLongError):
+        export(evenly(3, 3000), "cd", Options(long_set="warn"))
