@@ -51,7 +51,7 @@ LEASE_GRACE = 60.0
 # Added to every non-zero spacing: a turn starts on time but the request leaves a few
 # milliseconds later (timers, a busy reactor), so without it the site could see two requests
 # slightly closer than the delay.
-PACING_MARGIN = 0.05
+PACING_MARGIN = 0.1
 
 # --- request meta keys ------------------------------------------------------------------------
 META_PAGE_TYPE = "tracklist_page_type"  # set by the anti-bot check: classify()'s answer
