@@ -7,7 +7,9 @@ Tests start it in a background thread::
         assert all(r.path != "/user/x" for r in site.requests())
 
 and change it while it runs: ``site.robots_txt = robots_txt(crawl_delay=0.5)``,
-``site.add_rule("/tracklist/*", Rule(status=429, retry_after="2", times=1))``.
+``site.add_rule("/tracklist/*", Rule(status=429, retry_after="2", times=1))``,
+``site.add_rule("/robots.txt", Rule(status=503))``, ``Rule(antibot="challenge")``,
+``Rule(delay=1.0)`` (slow), ``Rule(drop_connection=True)``.
 """
 
 from __future__ import annotations
