@@ -14,6 +14,7 @@ from crawler.localsite.pages import Page, PageStore
 _CANONICAL = re.compile(
     rb'<link\s+rel="canonical"\s+href="https?://[^/"]+(/tracklist/([^/"]+)/[^"]*)"'
 )
+_LISTED = re.compile(r"(/tracklist/([^/?#]+)/[^?#]*)")
 SITE = "https://www.1001tracklists.com"
 
 
@@ -23,6 +24,25 @@ def page_site_id(body: bytes) -> bytes:
     if match is None:
         raise ValueError("not a tracklist page with a canonical /tracklist/<id>/ URL")
     return match.group(2)
+
+
+def serve_tracklist_as(store: PageStore, body: bytes, url: str) -> None:
+    """Serve a copy of tracklist page ``body`` as the tracklist at ``url`` (its id and path).
+
+    For listings (home, DJ index, search) whose rows link tracklists the replay lacks: the
+    copies make every listed link answer a realistic page of its own.
+    """
+    match = _LISTED.search(url)
+    if match is None:
+        raise ValueError(f"not a tracklist URL: {url!r}")
+    path, new_id = match.group(1), match.group(2)
+    original = _CANONICAL.search(body)
+    if original is None:
+        raise ValueError("not a tracklist page with a canonical /tracklist/<id>/ URL")
+    copy = body.replace(original.group(1), path.encode()).replace(
+        original.group(2), new_id.encode()
+    )
+    store.add("GET", path, Page(body=copy, source=f"copy served as {path}"))
 
 
 def add_distinct_tracklists(store: PageStore, bodies: Sequence[bytes], count: int) -> list[str]:

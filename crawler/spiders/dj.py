@@ -29,13 +29,14 @@ class DjSpider(SiteSpider):
     def __init__(self, dj: str = "", max_pages: str = "100", *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not re.fullmatch(r"[\w-]+", dj):
-            raise ValueError("give -a dj=<slug> (as in /dj/<slug>/index.html)")
+            raise ValueError("give -a dj=<slug> (as in /artist/<slug>/tracklists.html)")
         self.dj = dj
         self.max_pages = int(max_pages)
 
     async def start(self) -> AsyncIterator[Request]:
         yield Request(
-            self.site_url(f"/dj/{self.dj}/index.html"),
+            # The 2026 address of a DJ's index (older /dj/<slug>/index.html links redirect).
+            self.site_url(f"/artist/{self.dj}/tracklists.html"),
             callback=self.parse,
             errback=self.on_error,
             dont_filter=True,
