@@ -85,6 +85,8 @@ def _tokens(raw: str, number: int, state: _State) -> list[str]:
             problems.append("unterminated quoted string")
         elif match.end() < len(raw) and not raw[match.end()].isspace():
             problems.append("text right after a closing quote: a stray double quote?")
+        elif match.group(1).endswith("\\"):
+            problems.append('a backslash before the closing quote: libcue reads \\" as a quote')
         tokens.append(match.group(1))
     if problems:
         # the first only: one stray quote throws every later token off

@@ -36,12 +36,13 @@ ASCII_ELLIPSIS = "..."
 def cue_safe(value: str) -> str:
     """``value`` fit for a quoted CUE string.
 
-    CUE has no escape: a ``"`` inside a value ends it early in libcue, cdrdao and mpv, and
-    ``\\"`` keeps its backslash. We write ``'`` instead. Control characters (a newline
-    would end the command) become spaces.
+    CUE has no escape: a ``"`` inside a value ends it early in libcue, cdrdao and mpv, so
+    we write ``'`` instead. Yet libcue reads ``\\"`` as an escaped quote: a value ending in
+    a backslash would swallow its closing quote and the lines after it, so backslashes
+    become ``/``. Control characters (a newline would end the command) become spaces.
     """
     cleaned = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in value)
-    return " ".join(cleaned.replace('"', "'").split())
+    return " ".join(cleaned.replace('"', "'").replace("\\", "/").split())
 
 
 def to_ascii(value: str) -> str:

@@ -49,6 +49,10 @@ def _string(what: str, value: str | None, line: int | None, strict: bool) -> lis
     problems = []
     if '"' in value:
         problems.append(Problem("error", f"{what} contains a double quote", line))
+    if value.endswith("\\"):
+        problems.append(
+            Problem("error", f"{what} ends in a backslash: libcue escapes the quote", line)
+        )
     if any(ord(ch) < 32 for ch in value):
         problems.append(Problem("error", f"{what} contains a control character", line))
     if strict and not value:

@@ -173,3 +173,10 @@ def test_our_sheets_round_trip(real_pages: Path, name: str, variant: str) -> Non
             assert parsed.sheet == sheet
             assert render(parsed.sheet) == text
             assert validate(sheet, strict=VARIANTS[variant].strict) == []
+
+
+def test_a_backslash_before_the_closing_quote_is_an_error() -> None:
+    text = _sheet("00:00:00", "01:00:00").replace('TITLE "T1"', 'TITLE "T1\\"')
+    assert ("error", 3, 'a backslash before the closing quote: libcue reads \\" as a quote') in (
+        _problems(text)
+    )

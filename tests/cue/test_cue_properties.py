@@ -12,7 +12,7 @@ import pylibcue
 import pytest
 import webvtt
 from cue_readers import PODCAST_SCHEMA, check_cue, vtt_ms
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from jsonschema import validate as validate_json
 
@@ -174,7 +174,11 @@ def test_frames_are_whole_and_never_75(ms: int) -> None:
 
 @pytest.mark.slow
 @settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=8,
+    deadline=None,
+    # no shrinking: each step runs the readers again; the failing example is shown as is
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     tracklist=tracklists,

@@ -218,3 +218,11 @@ def test_cd_profile_names_a_wav_for_cdrdao() -> None:
 def test_cd_profile_cannot_merely_warn_about_long_sets() -> None:
     with pytest.raises(SetTooLongError):
         export(evenly(3, 3000), "cd", Options(long_set="warn"))
+
+
+def test_backslashes_cannot_escape_the_closing_quote() -> None:
+    # libcue reads \" as an escaped quote: "ID - \" would swallow the following lines.
+    text = export(tracklist(Entry(1, "A\\", "B \\ C\\", 0)), "standard").documents[0]
+    assert 'TITLE "B / C/"' in text
+    assert 'PERFORMER "A/"' in text
+    assert parse(text).problems == []
