@@ -144,7 +144,8 @@ def _upsert(session: Session, model: type[Any], rows: list[dict[str, Any]], key:
     if not rows:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).on_conflict_do_nothing(index_elements=[key])
+    # The Table, not the ORM class: Core executemany batches rows, the ORM bulk path does not.
+    statement = dialect.insert(model.__table__).on_conflict_do_nothing(index_elements=[key])
     session.execute(statement, rows)
 
 
@@ -176,7 +177,7 @@ def _link_djs(session: Session, tracklist_id: uuid.UUID, djs: tuple[NamedLink, .
         for position, slug in enumerate(rows)
     ]
     if links:
-        session.execute(insert(TracklistDj), links)
+        session.execute(insert(TracklistDj.__table__), links)
 
 
 def _link_sources(
@@ -199,7 +200,7 @@ def _link_sources(
         for position, site_id in enumerate(rows)
     ]
     if links:
-        session.execute(insert(TracklistSource), links)
+        session.execute(insert(TracklistSource.__table__), links)
 
 
 def _catalogue_row(entry: TrackEntry) -> dict[str, Any]:
@@ -245,4 +246,4 @@ def _replace_entries(
         for entry, row in zip(entries, catalogue_rows, strict=True)
     ]
     if rows:
-        session.execute(insert(TracklistEntry), rows)
+        session.execute(insert(TracklistEntry.__table__), rows)
