@@ -69,6 +69,8 @@ class Settings(BaseModel):
     jwt_refresh_token_days: int = Field(30, ge=1, le=365)
     media_root: Path | None = None
     storage_dir: Path | None = None
+    api_crawl_requires_auth: bool = True
+    api_tracklist_max_age_hours: float = Field(24, gt=0)
 
     # --- scraping -------------------------------------------------------------------------
     scraping_base_url: str = "https://www.1001tracklists.com"
@@ -90,6 +92,7 @@ class Settings(BaseModel):
     cache_redis_password: str | None = None
     cache_search_ttl_hours: float = Field(24, gt=0)
     cache_failed_search_ttl_minutes: float = Field(30, gt=0)
+    cache_tracklist_ttl_hours: float = Field(24, gt=0)
     cache_key_prefix: str = "tracklist:"
     redis_url: str | None = None
 
