@@ -23,6 +23,7 @@ from cue import (
     Tracklist,
     check_audio,
     export,
+    has_errors,
     read_audio,
 )
 from cue.options import LONG_SET_CHOICES, TOO_MANY_TRACKS_CHOICES
@@ -120,7 +121,7 @@ def _check(result: Export, audio: AudioInfo | None) -> None:
     problems = [problem for sheet in result.sheets for problem in check_audio(sheet, audio)]
     for problem in problems:
         click.echo(f"audio {problem}", err=True)
-    if any(problem.severity == "error" for problem in problems):
+    if has_errors(problems):
         raise click.ClickException(f"the sheet does not fit {audio.name}")
 
 
@@ -141,7 +142,12 @@ def _write(result: Export, out: Path | None, suffix: str) -> None:
         click.echo(f"wrote {path}", err=True)
 
 
-@click.command()
+def _epilog() -> str:
+    lines = [f"{name} ({found.kind}): {found.summary}" for name, found in FORMATS.items()]
+    return "\b\nFormats (see docs/cue-formats.md):\n" + "\n".join(lines)
+
+
+@click.command(epilog=_epilog())
 @click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--format",

@@ -13,7 +13,7 @@ from cue.defaults import DEFAULT_AUDIO_NAME, DJ_SEPARATOR, FALLBACK_TRACK_MS, GE
 from cue.model import Notice
 from cue.options import Options
 from cue.plan import Plan, Track
-from cue.text import cue_safe
+from cue.text import one_line
 from cue.timing import format_seconds, format_timestamp
 
 
@@ -29,7 +29,7 @@ class Span:
 def chapter_title(track: Track, number: int) -> str:
     """The one-line name of a chapter: ``Artist - Title``, or ``Track N`` when the row has
     neither (an empty WebVTT cue or YouTube line would be misread as no chapter)."""
-    return cue_safe(track.display) or f"Track {number}"
+    return one_line(track.display) or f"Track {number}"
 
 
 def spans(plan: Plan, notices: list[Notice]) -> list[Span]:
@@ -59,13 +59,13 @@ def ffmetadata(plan: Plan, options: Options) -> tuple[list[str], list[Notice]]:
     """``;FFMETADATA1`` text for ``ffmpeg -i mix -i this -map_chapters 1``."""
     notices: list[Notice] = []
     tracklist = plan.tracklist
-    lines = [";FFMETADATA1", f"title={_ffmeta_escape(cue_safe(tracklist.title))}"]
+    lines = [";FFMETADATA1", f"title={_ffmeta_escape(one_line(tracklist.title))}"]
     if tracklist.djs:
-        lines.append(f"artist={_ffmeta_escape(cue_safe(DJ_SEPARATOR.join(tracklist.djs)))}")
+        lines.append(f"artist={_ffmeta_escape(one_line(DJ_SEPARATOR.join(tracklist.djs)))}")
     if tracklist.date:
         lines.append(f"date={_ffmeta_escape(tracklist.date)}")
     if tracklist.genres:
-        lines.append(f"genre={_ffmeta_escape(cue_safe(GENRE_SEPARATOR.join(tracklist.genres)))}")
+        lines.append(f"genre={_ffmeta_escape(one_line(GENRE_SEPARATOR.join(tracklist.genres)))}")
     for span in spans(plan, notices):
         lines += [
             "",
@@ -101,7 +101,7 @@ def m3u8(plan: Plan, options: Options) -> tuple[list[str], list[Notice]]:
     """
     notices: list[Notice] = []
     audio = PurePath(options.audio_name or DEFAULT_AUDIO_NAME).name
-    lines = ["#EXTM3U", f"#PLAYLIST:{cue_safe(plan.tracklist.title)}"]
+    lines = ["#EXTM3U", f"#PLAYLIST:{one_line(plan.tracklist.title)}"]
     for span in spans(plan, notices):
         lines += [
             f"#EXTINF:{format_seconds(span.end_ms - span.start_ms)},{span.title}",

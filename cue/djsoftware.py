@@ -24,10 +24,17 @@ from cue.defaults import (
 from cue.model import Notice
 from cue.options import Options
 from cue.plan import Plan
-from cue.text import cue_safe
+from cue.text import one_line
 from cue.timing import format_seconds
 
 _NML_VERSION = "19"
+# The two BMP characters XML 1.0 forbids that survive one_line (controls are gone already).
+_NOT_XML = str.maketrans("", "", "\ufffe\uffff")
+
+
+def _text(value: str) -> str:
+    """One line of text an XML parser accepts."""
+    return one_line(value).translate(_NOT_XML)
 
 
 def _audio_path(options: Options, notices: list[Notice]) -> PurePath:
@@ -63,8 +70,8 @@ def traktor_nml(plan: Plan, options: Options) -> tuple[list[str], list[Notice]]:
     entry = ET.SubElement(
         collection,
         "ENTRY",
-        TITLE=cue_safe(tracklist.title),
-        ARTIST=cue_safe(DJ_SEPARATOR.join(tracklist.djs)),
+        TITLE=_text(tracklist.title),
+        ARTIST=_text(DJ_SEPARATOR.join(tracklist.djs)),
     )
     folders = [part for part in path.parent.parts if part not in (path.anchor, "")]
     ET.SubElement(
@@ -75,7 +82,7 @@ def traktor_nml(plan: Plan, options: Options) -> tuple[list[str], list[Notice]]:
         VOLUME=path.drive,
         VOLUMEID="",
     )
-    info = {"GENRE": cue_safe(GENRE_SEPARATOR.join(tracklist.genres))}
+    info = {"GENRE": _text(GENRE_SEPARATOR.join(tracklist.genres))}
     if plan.duration_ms is not None:
         info["PLAYTIME"] = str(plan.duration_ms // 1000)
     ET.SubElement(entry, "INFO", info)
@@ -83,7 +90,7 @@ def traktor_nml(plan: Plan, options: Options) -> tuple[list[str], list[Notice]]:
         ET.SubElement(
             entry,
             "CUE_V2",
-            NAME=chapter_title(track, order + 1),
+            NAME=_text(chapter_title(track, order + 1)),
             DISPL_ORDER="0",
             TYPE=str(TRAKTOR_CUE_TYPE),
             START=f"{track.start_ms}.000000",
@@ -110,9 +117,9 @@ def rekordbox_xml(plan: Plan, options: Options) -> tuple[list[str], list[Notice]
     collection = ET.SubElement(root, "COLLECTION", Entries="1")
     attributes = {
         "TrackID": "1",
-        "Name": cue_safe(tracklist.title),
-        "Artist": cue_safe(DJ_SEPARATOR.join(tracklist.djs)),
-        "Genre": cue_safe(GENRE_SEPARATOR.join(tracklist.genres)),
+        "Name": _text(tracklist.title),
+        "Artist": _text(DJ_SEPARATOR.join(tracklist.djs)),
+        "Genre": _text(GENRE_SEPARATOR.join(tracklist.genres)),
         "Location": "file://localhost/" + quote(path.as_posix().lstrip("/")),
     }
     if tracklist.date:
@@ -124,7 +131,7 @@ def rekordbox_xml(plan: Plan, options: Options) -> tuple[list[str], list[Notice]
         ET.SubElement(
             track_element,
             "POSITION_MARK",
-            Name=chapter_title(track, number),
+            Name=_text(chapter_title(track, number)),
             Type=str(REKORDBOX_CUE_TYPE),
             Start=format_seconds(track.start_ms),
             Num=str(REKORDBOX_MEMORY_CUE),

@@ -22,7 +22,8 @@ Renderer = Callable[[Plan, Options], tuple[list[str], list[Notice]]]
 
 @dataclass(frozen=True, slots=True)
 class Format:
-    """A named output: its kind, the file suffix it is saved with, and its renderer."""
+    """A named output: its kind, the file suffix it is saved with, a one-line summary, and
+    its renderer (``None`` for the CUE variants, which share :func:`build_sheets`)."""
 
     name: str
     kind: Kind

@@ -44,7 +44,8 @@ class Track:
 
     ``start_frame`` is in CUE frames; ``start_ms`` is the same instant in milliseconds
     (the source's own value when it had one, so chapter formats lose nothing to frames).
-    ``rows`` lists every tracklist row the track stands for, its own first.
+    ``rows`` lists every tracklist row the track stands for, its own first; ``label`` is
+    that first row's record label.
     """
 
     start_frame: int
@@ -54,6 +55,7 @@ class Track:
     rows: tuple[int, ...]
     is_id: bool = False
     estimated: bool = False
+    label: str | None = None
 
     @property
     def display(self) -> str:
@@ -207,9 +209,9 @@ def _spread(
         end = ms_to_frames(duration_ms)
     else:
         end = before.frame + ms_to_frames(FALLBACK_TRACK_MS) * slots
-        if duration_ms is None:
-            rows = tuple(group.head.row for group in run)
-            notices.append(Notice("set length unknown: estimated 4-minute tracks", rows))
+        reason = "set length unknown" if duration_ms is None else "the audio ends before them"
+        rows = tuple(group.head.row for group in run)
+        notices.append(Notice(f"{reason}: estimated 4-minute tracks", rows))
     assert end is not None
     step = (end - before.frame) // slots
     if step == 0:
@@ -234,4 +236,5 @@ def _track(group: _Group) -> Track:
         rows=rows,
         is_id=group.head.is_id,
         estimated=group.estimated,
+        label=group.head.label,
     )

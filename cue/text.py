@@ -1,4 +1,4 @@
-"""Making free text safe for the formats: quotes, control characters, ASCII, byte limits."""
+"""Making free text safe for the formats: one line, CUE quoting, ASCII, byte limits."""
 
 from __future__ import annotations
 
@@ -33,16 +33,22 @@ ELLIPSIS = "…"
 ASCII_ELLIPSIS = "..."
 
 
+def one_line(value: str) -> str:
+    """``value`` on one line: control characters (a newline would end a command, a line or
+    a cue in every format here) become spaces, runs of whitespace one space."""
+    cleaned = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in value)
+    return " ".join(cleaned.split())
+
+
 def cue_safe(value: str) -> str:
-    """``value`` fit for a quoted CUE string.
+    """``value`` fit for a quoted CUE string, on one line.
 
     CUE has no escape: a ``"`` inside a value ends it early in libcue, cdrdao and mpv, so
     we write ``'`` instead. Yet libcue reads ``\\"`` as an escaped quote: a value ending in
     a backslash would swallow its closing quote and the lines after it, so backslashes
-    become ``/``. Control characters (a newline would end the command) become spaces.
+    become ``/``.
     """
-    cleaned = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in value)
-    return " ".join(cleaned.replace('"', "'").replace("\\", "/").split())
+    return one_line(value).replace('"', "'").replace("\\", "/")
 
 
 def to_ascii(value: str) -> str:

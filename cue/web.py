@@ -17,12 +17,12 @@ from cue.defaults import (
 from cue.model import Notice
 from cue.options import Options
 from cue.plan import Plan, Track
-from cue.text import cue_safe
+from cue.text import one_line
 from cue.timing import format_clock
 
 
 def youtube(plan: Plan, options: Options) -> tuple[list[str], list[Notice]]:
-    """``M:SS Artist - Title`` lines for a video description, obeying YouTube's rules.
+    """``M:SS Artist - Title [LABEL]`` lines for a video description, obeying YouTube's rules.
 
     YouTube makes chapters only when the first stamp is 0:00 (the plan guarantees it),
     stamps ascend (likewise), every chapter lasts at least 10 s, and there are at least
@@ -34,6 +34,8 @@ def youtube(plan: Plan, options: Options) -> tuple[list[str], list[Notice]]:
     kept: list[tuple[Track, str]] = []
     for number, track in enumerate(plan.tracks, start=1):
         title = chapter_title(track, number)
+        if track.label:
+            title += f" [{one_line(track.label)}]"
         if kept and track.start_ms - kept[-1][0].start_ms < YOUTUBE_MIN_CHAPTER_MS:
             kept[-1] = (kept[-1][0], f"{kept[-1][1]} / {title}")
             notices.append(Notice("under 10 s after the previous stamp: merged", track.rows))
@@ -62,10 +64,10 @@ def podcast_json(plan: Plan, options: Options) -> tuple[list[str], list[Notice]]
     tracklist = plan.tracklist
     document: dict[str, Any] = {
         "version": PODCAST_CHAPTERS_VERSION,
-        "title": cue_safe(tracklist.title),
+        "title": one_line(tracklist.title),
     }
     if tracklist.djs:
-        document["author"] = cue_safe(DJ_SEPARATOR.join(tracklist.djs))
+        document["author"] = one_line(DJ_SEPARATOR.join(tracklist.djs))
     if options.audio_name:
         document["fileName"] = PurePath(options.audio_name).name
     document["chapters"] = [

@@ -190,7 +190,7 @@ def check_ffmetadata(text: str, plan: Plan, tmp: Path) -> None:
         track.start_ms for track in plan.tracks
     ]
     assert [chapter["tags"]["title"] for chapter in chapters] == [
-        track.display.replace('"', "'") for track in plan.tracks
+        track.display for track in plan.tracks
     ]
 
 
@@ -222,7 +222,7 @@ def check_m3u8(text: str, plan: Plan) -> None:
     assert len(playlist.segments) == len(plan.tracks)
     assert all(segment.duration and segment.duration > 0 for segment in playlist.segments)
     assert [segment.title for segment in playlist.segments] == [
-        track.display.replace('"', "'") for track in plan.tracks
+        track.display for track in plan.tracks
     ]
 
 

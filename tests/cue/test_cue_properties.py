@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from xml.etree import ElementTree
 
 import m3u8
 import pylibcue
@@ -144,7 +145,11 @@ def test_any_tracklist_gives_valid_output_or_a_documented_error(
     assert all(a < b for a, b in itertools.pairwise(starts))
     if result.sheets:
         _check_cue(format_name, result)
-    elif format_name not in ("traktor", "rekordbox"):
+    elif format_name in ("traktor", "rekordbox"):
+        root = ElementTree.fromstring(result.documents[0])  # well-formed XML
+        marks = [*root.iter("CUE_V2"), *root.iter("POSITION_MARK")]
+        assert len(marks) == len(starts)
+    else:
         _check_chapters(format_name, result.documents[0], starts)
 
 

@@ -226,3 +226,27 @@ def test_backslashes_cannot_escape_the_closing_quote() -> None:
     assert 'TITLE "B / C/"' in text
     assert 'PERFORMER "A/"' in text
     assert parse(text).problems == []
+
+
+def test_youtube_lines_follow_its_rules_and_carry_labels() -> None:
+    entries = (
+        Entry(1, "A", "One", 0, label="TRUESOUL"),
+        Entry(2, "B", "Two", 5_000),  # 5 s after One: YouTube needs 10 s
+        Entry(3, "C", "Three", 3_600_000),
+    )
+    result = export(tracklist(*entries), "youtube")
+    assert result.documents[0] == "0:00 A - One [TRUESOUL] / B - Two\n1:00:00 C - Three\n"
+    messages = list(map(str, result.notices))
+    assert "row 2: under 10 s after the previous stamp: merged" in messages
+    assert "2 timestamps: YouTube needs 3 for chapters" in messages
+
+
+def test_ffmetadata_escapes_its_special_characters() -> None:
+    text = export(tracklist(Entry(1, "A=B", "C;D#E\\F", 0)), "ffmetadata").documents[0]
+    assert "title=A\\=B - C\\;D\\#E\\\\F" in text.splitlines()
+    assert text.startswith(";FFMETADATA1\n")
+
+
+def test_webvtt_escapes_markup() -> None:
+    text = export(tracklist(Entry(1, "A & B", "<C> --> D", 0)), "webvtt").documents[0]
+    assert "A &amp; B - &lt;C&gt; --&gt; D" in text.splitlines()
