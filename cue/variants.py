@@ -135,7 +135,8 @@ def build_sheets(
 
     :raises ProfileError: ``bom`` with a strict CD profile.
     :raises TooManyTracksError: over 99 tracks with ``too_many_tracks="error"``.
-    :raises SetTooLongError: a cue past 99:59:74 with ``long_set="error"``.
+    :raises SetTooLongError: a cue past 99:59:74 with ``long_set="error"``, or with
+        ``"warn"`` in a strict CD profile.
     """
     if options.bom and variant.strict:
         raise ProfileError(f"the {variant.name} profile forbids a byte order mark (cdrdao)")
@@ -149,13 +150,18 @@ def build_sheets(
     discs = [tracks[start : start + MAX_TRACKS] for start in range(0, len(tracks), MAX_TRACKS)]
     if len(discs) > 1:
         cuts = ", ".join(format_clock(disc[0].start_ms) for disc in discs[1:])
-        notices.append(Notice(f"{len(tracks)} tracks split into {len(discs)} sheets at {cuts}"))
+        message = f"{len(tracks)} tracks split into {len(discs)} sheets: cut the audio at {cuts}"
+        notices.append(Notice(message))
     audio = PurePath(options.audio_name or DEFAULT_AUDIO_NAME).name
     if variant.strict and PurePath(audio).suffix.lower() != ".wav":
         # cdrdao burns WAV (its MP3/Ogg readers are optional and absent in distributions).
         converted = PurePath(audio).stem + ".wav"
         notices.append(Notice(f"cdrdao burns WAV: the sheet names {converted}; convert {audio}"))
         audio = converted
+    if cue_safe(audio) != audio:
+        # a quote or control character in a file name cannot be written in a CUE string
+        notices.append(Notice(f"rename {audio!r}: the sheet names {cue_safe(audio)!r}"))
+        audio = cue_safe(audio)
     kind = file_type(audio)
     if kind is None:
         notices.append(Notice(f"unknown audio type {PurePath(audio).suffix!r}: declared WAVE"))

@@ -105,7 +105,9 @@ def test_track_100_splits_into_sheets_when_asked() -> None:
     assert second.tracks()[0].start() == 0
     assert any(rem.key == "DISCNUMBER" and rem.value == "2" for rem in second.rems)
     assert all(validate(sheet) == [] for sheet in result.sheets)
-    assert any("split into 2 sheets at 49:30" in str(notice) for notice in result.notices)
+    assert any(
+        "split into 2 sheets: cut the audio at 49:30" in str(notice) for notice in result.notices
+    )
 
 
 def test_over_99_minutes_warns_in_standard() -> None:
@@ -250,3 +252,9 @@ def test_ffmetadata_escapes_its_special_characters() -> None:
 def test_webvtt_escapes_markup() -> None:
     text = export(tracklist(Entry(1, "A & B", "<C> --> D", 0)), "webvtt").documents[0]
     assert "A &amp; B - &lt;C&gt; --&gt; D" in text.splitlines()
+
+
+def test_a_file_name_cue_cannot_hold_is_replaced_and_reported() -> None:
+    result = export(evenly(2, 60), "standard", Options(audio_name='/m/"live".flac'))
+    assert "FILE \"'live'.flac\" WAVE" in result.documents[0]
+    assert "rename '\"live\".flac': the sheet names \"'live'.flac\"" in map(str, result.notices)
