@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "users": "cli.users:users",
     "keys": "cli.users:keys",
     "serve": "cli.serve:serve",
+    "up": "cli.up:up",
     "relay": "cli.relay:relay",
     "parse": "cli.parse:parse",
     "record": "cli.record:record",

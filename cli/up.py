@@ -1,0 +1,181 @@
+"""``tracklists up``: the whole service as one supervised group, with one command.
+
+Applies migrations, then runs the API (``tracklists serve``), a crawl worker (``scrapy crawl
+worker``) and the outbox relay (``tracklists relay``) as child processes whose output goes to
+the console. A child that dies is restarted with a growing delay; Ctrl-C or SIGTERM stops them
+all gracefully (the worker finishes what it is fetching and hands back what it held).
+
+With nothing configured it runs on the embedded SQLite database; a component whose service is
+unreachable at start (Redis for the worker, RabbitMQ for the relay) is reported disabled, not
+started, and the API's ``/admin/health`` shows the same.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from types import FrameType
+
+import click
+import pika
+import pika.exceptions
+import redis
+
+from cli.common import settings_or_exit
+from store import migrate
+from store.config import Settings
+from store.db import make_engine
+
+GRACE_SECONDS = 30.0
+MAX_RESTART_DELAY = 30.0
+
+
+@dataclass
+class Child:
+    """One supervised process and its restart bookkeeping."""
+
+    name: str
+    argv: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+    started_at: float = field(default=0.0)
+
+    def start(self, env: dict[str, str]) -> None:
+        # Own session: a terminal's Ctrl-C reaches only `up`, which then sends ONE SIGTERM (a
+        # second signal would make Scrapy stop at once instead of finishing its requests).
+        self.process = subprocess.Popen(self.argv, env=env, start_new_session=True)  # noqa: S603
+        self.started_at = time.monotonic()
+        click.echo(f"[up] started {self.name} (pid {self.process.pid})", err=True)
+
+
+def redis_reachable(url: str) -> str | None:
+    """None when Redis answers PING, else why not."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+        return None
+    except redis.RedisError as exc:
+        return str(exc)
+    finally:
+        client.close()
+
+
+def rabbitmq_reachable(url: str) -> str | None:
+    """None when RabbitMQ accepts a connection, else why not."""
+    parameters = pika.URLParameters(url)
+    parameters.socket_timeout = 2
+    parameters.connection_attempts = 1
+    try:
+        pika.BlockingConnection(parameters).close()
+        return None
+    except pika.exceptions.AMQPError as exc:
+        return repr(exc)
+
+
+def plan_children(settings: Settings) -> tuple[list[Child], list[str]]:
+    """The processes to run, and the components left out with the reason."""
+    python = sys.executable
+    children = [Child("api", [python, "-m", "cli", "serve"])]
+    disabled = []
+    redis_problem = redis_reachable(settings.effective_redis_url)
+    if redis_problem is None:
+        children.append(Child("worker", [python, "-m", "scrapy", "crawl", "worker"]))
+    else:
+        disabled.append(
+            f"crawl worker: Redis unreachable at {settings.effective_redis_url} ({redis_problem})"
+        )
+    mq_problem = rabbitmq_reachable(settings.mq_rabbitmq_url)
+    if mq_problem is None:
+        children.append(Child("relay", [python, "-m", "cli", "relay"]))
+    else:
+        disabled.append(
+            f"outbox relay: RabbitMQ unreachable ({mq_problem}); events wait in the outbox"
+        )
+    return children, disabled
+
+
+def supervise(children: list[Child], env: dict[str, str], stop: list[int]) -> None:
+    """Keep every child running until a stop signal arrives, then stop them all."""
+    for child in children:
+        child.start(env)
+    while not stop:
+        now = time.monotonic()
+        for child in children:
+            if child.process is not None and child.process.poll() is not None:
+                code = child.process.returncode
+                # A child that ran a while before dying gets a fresh delay; a crash loop backs off.
+                if now - child.started_at > 60:
+                    child.restarts = 0
+                delay = min(MAX_RESTART_DELAY, 2.0**child.restarts)
+                child.restarts += 1
+                child.next_start = now + delay
+                child.process = None
+                click.echo(
+                    f"[up] {child.name} exited with {code}; restarting in {delay:.0f}s", err=True
+                )
+            if child.process is None and now >= child.next_start:
+                child.start(env)
+        time.sleep(0.2)
+    shut_down(children)
+
+
+def shut_down(children: list[Child]) -> None:
+    """SIGTERM every child, wait up to GRACE_SECONDS, then SIGKILL what is left."""
+    running = [c for c in children if c.process is not None and c.process.poll() is None]
+    for child in running:
+        assert child.process is not None
+        click.echo(f"[up] stopping {child.name}", err=True)
+        child.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + GRACE_SECONDS
+    for child in running:
+        assert child.process is not None
+        try:
+            child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            click.echo(
+                f"[up] {child.name} did not stop in {GRACE_SECONDS:.0f}s; killing it", err=True
+            )
+            child.process.kill()
+            child.process.wait()
+
+
+@click.command()
+def up() -> None:
+    """Run the service: migrations, API, crawl worker and outbox relay; Ctrl-C stops it."""
+    settings = settings_or_exit()
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    where = engine.url.render_as_string(hide_password=True)
+    if settings.uses_embedded_database:
+        click.echo(
+            f"[up] no database configured: using the embedded SQLite file ({where})", err=True
+        )
+    else:
+        click.echo(f"[up] database {where} migrated", err=True)
+    children, disabled = plan_children(settings)
+    for reason in disabled:
+        click.echo(f"[up] disabled: {reason}", err=True)
+
+    stop: list[int] = []
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        stop.append(signum)
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    env = dict(os.environ)
+    click.echo(
+        f"[up] API on http://{settings.api_host}:{settings.api_port}{settings.api_prefix} "
+        "(Ctrl-C to stop)",
+        err=True,
+    )
+    supervise(children, env, stop)
+    click.echo("[up] stopped", err=True)

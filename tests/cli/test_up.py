@@ -1,0 +1,199 @@
+"""``tracklists up``: one command brings the service up, embedded or on real services."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pika
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crawler.localsite import LocalSite, robots_txt
+from store.crawl_queue import CrawlQueue
+from store.db import make_engine, make_session_factory
+from store.models import CrawlRequest, OutboxEvent
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Up:
+    """A running ``tracklists up`` whose console output is collected line by line."""
+
+    def __init__(self, env: dict[str, str], port: int) -> None:
+        self.port = port
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "up"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip())
+
+    def said(self, pattern: str) -> re.Match[str] | None:
+        return next((m for line in list(self.lines) if (m := re.search(pattern, line))), None)
+
+    def health(self) -> bool:
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.port}/health", timeout=2
+            ) as answer:
+                return bool(answer.status == 200)
+        except OSError:
+            return False
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=60)
+
+
+def _wait(condition: Callable[[], object], timeout: float, up: Up) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline or up.process.poll() is not None:
+            raise AssertionError("not reached; output:\n" + "\n".join(up.lines[-40:]))
+        time.sleep(0.3)
+
+
+@pytest.fixture
+def base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKLIST_")}
+    env.update(TRACKLIST_API_HOST="127.0.0.1", TRACKLIST_API_WORKERS="1")
+    return env
+
+
+def test_embedded_mode_runs_with_nothing_installed(
+    base_env: dict[str, str], tmp_path: Path
+) -> None:
+    port = _free_port()
+    env = {
+        **base_env,
+        "TRACKLIST_DATA_DIR": str(tmp_path / "var"),
+        "TRACKLIST_API_PORT": str(port),
+        "TRACKLIST_REDIS_URL": "redis://127.0.0.1:1/0",
+        "TRACKLIST_MQ_RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:1/",
+    }
+    up = Up(env, port)
+    try:
+        _wait(up.health, 90, up)
+        assert up.said(r"embedded SQLite")
+        assert up.said(r"disabled: crawl worker: Redis unreachable")
+        assert up.said(r"disabled: outbox relay: RabbitMQ unreachable")
+        assert (tmp_path / "var" / "tracklists.db").is_file()
+    finally:
+        code = up.stop()
+    assert code == 0
+    assert up.said(r"\[up\] stopped")
+    assert not up.health()
+
+
+@pytest.fixture
+def site(real_pages: Path) -> Iterator[LocalSite]:
+    with LocalSite.from_directories([real_pages], robots_txt=robots_txt(crawl_delay=None)) as local:
+        yield local
+
+
+def test_full_mode_crawls_publishes_and_restarts_a_killed_worker(
+    base_env: dict[str, str],
+    site: LocalSite,
+    postgres_url: str,
+    redis_url: str,
+    rabbitmq_url: str,
+    real_pages: Path,
+) -> None:
+    import redis
+
+    port = _free_port()
+    exchange = f"up_{uuid.uuid4().hex[:8]}"
+    env = {
+        **base_env,
+        "TRACKLIST_API_PORT": str(port),
+        "TRACKLIST_DATABASE_URL": postgres_url,
+        "TRACKLIST_REDIS_URL": redis_url,
+        "TRACKLIST_MQ_RABBITMQ_URL": rabbitmq_url,
+        "TRACKLIST_MQ_EXCHANGE_NAME": exchange,
+        "TRACKLIST_SCRAPING_BASE_URL": site.base_url,
+        "TRACKLIST_SCRAPING_RATE_LIMIT_DELAY": "0",
+    }
+    engine = make_engine(postgres_url)
+    # A consumer bound to the exchange, as the analysis service would be.
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    channel = connection.channel()
+    channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+    consumer_queue = channel.queue_declare("", exclusive=True).method.queue
+    channel.queue_bind(consumer_queue, exchange, routing_key="tracklist.#")
+    up = Up(env, port)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        _wait(up.health, 90, up)
+        worker = up.said(r"started worker \(pid (\d+)\)")
+        assert worker is not None
+        assert up.said(r"started relay")
+        # A killed worker is restarted by the supervisor.
+        os.kill(int(worker.group(1)), signal.SIGKILL)
+        _wait(lambda: up.said(r"worker exited with -9; restarting"), 30, up)
+        _wait(lambda: len([line for line in up.lines if "started worker" in line]) == 2, 30, up)
+
+        expected = json.loads(
+            (
+                real_pages / "expected" / "tracklist_2hjnqr0t_bicep_nts-radio_2022-06-16.json"
+            ).read_text()
+        )
+        queue = CrawlQueue(client, make_session_factory(engine))
+        request = queue.submit(expected["url"])
+
+        def done() -> bool:
+            with Session(engine) as session:
+                state = session.scalar(
+                    select(CrawlRequest.status).where(
+                        CrawlRequest.correlation_id == request.correlation_id
+                    )
+                )
+                unsent = session.scalar(
+                    select(func.count())
+                    .select_from(OutboxEvent)
+                    .where(OutboxEvent.sent_at.is_(None))
+                )
+            return state == "done" and unsent == 0
+
+        _wait(done, 120, up)
+        method, properties, _body = channel.basic_get(consumer_queue, auto_ack=True)
+        assert method is not None
+        assert properties.correlation_id == str(request.correlation_id)
+    finally:
+        code = up.stop()
+        channel.exchange_delete(exchange)
+        connection.close()
+        client.delete(CrawlQueue(client, make_session_factory(engine)).key)
+        client.close()
+        engine.dispose()
+    assert code == 0
+    assert up.said(r"stopping worker")
