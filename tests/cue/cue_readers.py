@@ -16,6 +16,7 @@ import m3u8
 import pylibcue
 import webvtt
 from cue_support import CD_BYTES_PER_SECOND, require, run, silent_audio, silent_flac, sparse_wav
+from mutagen.mp4 import MP4
 from pyrekordbox import RekordboxXml
 from traktor_nml_utils import TraktorCollection
 
@@ -173,7 +174,7 @@ def check_cue(text: str, sheet: CueSheet, tmp: Path, *, strict: bool) -> None:
 
 
 def check_ffmetadata(text: str, plan: Plan, tmp: Path) -> None:
-    """ffmpeg maps the chapters into an M4A and ffprobe reads them back."""
+    """ffmpeg maps the chapters into an M4A; ffprobe and mutagen read them back."""
     ffmpeg, ffprobe = require("ffmpeg"), require("ffprobe")
     ends = [int(value) for value in re.findall(r"^END=(\d+)$", text, re.MULTILINE)]
     audio = silent_audio(tmp / "mix.m4a", max(ends) / 1000 + 1)
@@ -191,6 +192,12 @@ def check_ffmetadata(text: str, plan: Plan, tmp: Path) -> None:
     ]
     assert [chapter["tags"]["title"] for chapter in chapters] == [
         track.display for track in plan.tracks
+    ]
+    # mutagen reads the same chapters from the MP4 (Nero chapter list)
+    mp4_chapters = MP4(out).chapters
+    assert mp4_chapters is not None
+    assert [round(chapter.start * 1000) for chapter in mp4_chapters] == [
+        track.start_ms for track in plan.tracks
     ]
 
 
