@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from crawler.pages import NamedLink, TrackEntry, to_document
 from crawler.pages.identity import artist_key, normalize, track_key
 from pipelines.outbox import TRACKLIST_PROCESSED, TRACKLIST_UPDATED, add_event
 from store.models import (
+    Base,
     Dj,
     Source,
     Track,
@@ -139,13 +140,17 @@ def store_tracklist(session: Session, item: TracklistItem) -> StoreResult:
     return StoreResult(tracklist.id, outcome, tracklist.version, tracklist.track_count)
 
 
+def _table(model: type[Any]) -> Table:
+    """The model's Table: Core statements on it batch rows (the ORM bulk path does not)."""
+    return Base.metadata.tables[model.__tablename__]
+
+
 def _upsert(session: Session, model: type[Any], rows: list[dict[str, Any]], key: str) -> None:
     """INSERT ... ON CONFLICT (key) DO NOTHING on either backend (both speak it)."""
     if not rows:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    # The Table, not the ORM class: Core executemany batches rows, the ORM bulk path does not.
-    statement = dialect.insert(model.__table__).on_conflict_do_nothing(index_elements=[key])
+    statement = dialect.insert(_table(model)).on_conflict_do_nothing(index_elements=[key])
     session.execute(statement, rows)
 
 
@@ -177,7 +182,7 @@ def _link_djs(session: Session, tracklist_id: uuid.UUID, djs: tuple[NamedLink, .
         for position, slug in enumerate(rows)
     ]
     if links:
-        session.execute(insert(TracklistDj.__table__), links)
+        session.execute(insert(_table(TracklistDj)), links)
 
 
 def _link_sources(
@@ -200,7 +205,7 @@ def _link_sources(
         for position, site_id in enumerate(rows)
     ]
     if links:
-        session.execute(insert(TracklistSource.__table__), links)
+        session.execute(insert(_table(TracklistSource)), links)
 
 
 def _catalogue_row(entry: TrackEntry) -> dict[str, Any]:
@@ -246,4 +251,4 @@ def _replace_entries(
         for entry, row in zip(entries, catalogue_rows, strict=True)
     ]
     if rows:
-        session.execute(insert(TracklistEntry.__table__), rows)
+        session.execute(insert(_table(TracklistEntry)), rows)
