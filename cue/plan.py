@@ -22,6 +22,7 @@ This is where DJ data meets the rules of the formats, once for every output:
   same frame as the track before it joins that track; a row starting earlier than the
   latest start so far is treated as a row without a cue. Both are reported.
 * **ID tracks** are kept as the site shows them ("ID - ID") and reported, never dropped.
+* **Negative cues** (broken input) are treated as missing, and reported.
 """
 
 from __future__ import annotations
@@ -121,8 +122,12 @@ def _group_with_rows(entries: tuple[Entry, ...], notices: list[Notice]) -> list[
             groups[-1].extra.append((WITH_PREFIX, entry))
             notices.append(Notice(f"'w/' row joins row {groups[-1].head.row}", (entry.row,)))
             continue
-        frame = None if entry.cue_ms is None else ms_to_frames(entry.cue_ms)
-        groups.append(_Group(entry, frame, entry.cue_ms))
+        cue_ms = entry.cue_ms
+        if cue_ms is not None and cue_ms < 0:
+            notices.append(Notice(f"negative cue {cue_ms} ms ignored", (entry.row,)))
+            cue_ms = None
+        frame = None if cue_ms is None else ms_to_frames(cue_ms)
+        groups.append(_Group(entry, frame, cue_ms))
     return groups
 
 

@@ -111,3 +111,9 @@ def test_id_tracks_are_kept_and_reported() -> None:
 def test_an_empty_tracklist_is_an_error() -> None:
     with pytest.raises(EmptyTracklistError):
         plan(_set())
+
+
+def test_negative_cues_are_treated_as_missing() -> None:
+    result = plan(_set(_row(1, 0), Entry(2, "A", "B", -5000), _row(3, 60)))
+    assert [track.rows for track in result.tracks] == [(1, 2), (3,)]
+    assert "row 2: negative cue -5000 ms ignored" in _messages(result.notices)

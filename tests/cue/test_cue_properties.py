@@ -53,7 +53,7 @@ def entries(draw: st.DrawFn) -> tuple[Entry, ...]:
                 row=number,
                 artist=draw(st.one_of(text, st.just("ID"))),
                 title=draw(st.one_of(text, st.just("ID"))),
-                cue_ms=draw(st.one_of(st.none(), st.integers(0, THREE_HOURS_MS))),
+                cue_ms=draw(st.one_of(st.none(), st.integers(-1000, THREE_HOURS_MS))),
                 version=draw(st.one_of(st.none(), text)),
                 label=draw(st.one_of(st.none(), text)),
                 is_id=draw(st.booleans()),
