@@ -40,7 +40,8 @@ def spans(plan: Plan, notices: list[Notice]) -> list[Span]:
         final_end = plan.duration_ms
     else:
         final_end = last.start_ms + FALLBACK_TRACK_MS
-        notices.append(Notice("set length unknown: the last chapter is given 4 minutes", last.rows))
+        reason = "set length unknown" if plan.duration_ms is None else "the audio ends before it"
+        notices.append(Notice(f"{reason}: the last chapter is given 4 minutes", last.rows))
     ends = [track.start_ms for track in tracks[1:]] + [final_end]
     return [
         Span(track.start_ms, end, chapter_title(track, number))
