@@ -8,6 +8,7 @@ import marshmallow as ma
 import redis
 from sqlalchemy import func, select
 
+from api import cache
 from api.errors import ApiProblem
 from api.extensions import db, redis_store
 from api.openapi import Blueprint
@@ -52,6 +53,14 @@ class OutboxSchema(ma.Schema):
     oldest_unsent_age_seconds = ma.fields.Float(allow_none=True)
 
 
+class CacheRateSchema(ma.Schema):
+    """Response cache lookups since the counters were created (all workers)."""
+
+    hits = ma.fields.Integer(required=True)
+    misses = ma.fields.Integer(required=True)
+    hit_rate = ma.fields.Float(allow_none=True, required=True)
+
+
 class StatsSchema(ma.Schema):
     """Counts from the store and queue depths from Redis."""
 
@@ -66,6 +75,12 @@ class StatsSchema(ma.Schema):
         values=ma.fields.Integer(),
         allow_none=True,
         metadata={"description": "queue depths; null when Redis is disabled or down"},
+    )
+    cache = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Nested(CacheRateSchema),
+        allow_none=True,
+        metadata={"description": "search, tracklist, overall; null when Redis is down"},
     )
 
 
@@ -83,6 +98,9 @@ class ComponentSchema(ma.Schema):
     latency_ms = ma.fields.Float(allow_none=True)
     error = ma.fields.String(allow_none=True)
     last_error = ma.fields.Dict(allow_none=True, metadata={"description": "{message, at}"})
+    details = ma.fields.Dict(
+        allow_none=True, metadata={"description": "workers: {last_heartbeat: {worker: time}}"}
+    )
 
 
 class AdminHealthSchema(ma.Schema):
@@ -98,7 +116,7 @@ class AdminHealthSchema(ma.Schema):
 @require_role("admin")
 @bp.response(200, StatsSchema)
 def stats() -> dict[str, Any]:
-    """Row counts, crawl requests by state, outbox backlog and crawl queue depths."""
+    """Row counts, crawl requests by state, outbox backlog, queue depths, cache hit rates."""
     session = db.session
     counts = {
         name: session.scalar(select(func.count()).select_from(model)) or 0
@@ -124,6 +142,7 @@ def stats() -> dict[str, Any]:
         "crawl_requests": crawl_states,
         "outbox": {"unsent": unsent, "oldest_unsent_age_seconds": age},
         "queues": _queue_depths(),
+        "cache": cache.stats(),
     }
 
 

@@ -1,4 +1,4 @@
-"""Component checks for ``GET /admin/health``: database, Redis, RabbitMQ.
+"""Component checks for ``GET /admin/health``: database, Redis, RabbitMQ, crawl workers.
 
 Each probe answers ``up``, ``down`` (with the error) or ``disabled`` and never raises, so a
 broken component shows in the report instead of breaking it. The last error seen per
@@ -11,13 +11,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pika
 from sqlalchemy import text
 
 from api.extensions import db, redis_store, settings
+from store import heartbeats
 from store.models import utcnow
 
 _last_errors: dict[str, tuple[str, datetime]] = {}
@@ -32,6 +33,7 @@ class ProbeResult:
     status: str  # up | down | disabled
     latency_ms: float | None = None
     error: str | None = None
+    details: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape, including the last error this process saw for the component."""
@@ -41,6 +43,7 @@ class ProbeResult:
             "latency_ms": self.latency_ms,
             "error": self.error,
             "last_error": {"message": last[0], "at": last[1].isoformat()} if last else None,
+            "details": self.details,
         }
 
 
@@ -90,7 +93,24 @@ def probe_rabbitmq() -> ProbeResult:
     return _timed("rabbitmq", check)
 
 
+def probe_workers() -> ProbeResult:
+    """Crawl workers' heartbeats in Redis: ``down`` when none is alive (crawls would wait)."""
+    client = redis_store.client
+    if client is None:
+        return ProbeResult("workers", "disabled", error="no Redis, so no crawl workers")
+    alive: dict[str, float] = {}
+    result = _timed("workers", lambda: alive.update(heartbeats.live_workers(client)))
+    if result.status != "up":
+        return result
+    if not alive:
+        return ProbeResult("workers", "down", result.latency_ms, "no crawl worker is alive")
+    last_beats = {
+        worker: datetime.fromtimestamp(beat, UTC).isoformat() for worker, beat in alive.items()
+    }
+    return ProbeResult("workers", "up", result.latency_ms, details={"last_heartbeat": last_beats})
+
+
 def probe_all() -> dict[str, ProbeResult]:
     """Every component, by name."""
-    results = (probe_database(), probe_redis(), probe_rabbitmq())
+    results = (probe_database(), probe_redis(), probe_rabbitmq(), probe_workers())
     return {result.name: result for result in results}

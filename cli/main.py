@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "crawl": "cli.crawl:crawl",
     "cue": "cli.cue:cue",
     "db": "cli.db:db",
+    "health": "cli.health:health",
     "users": "cli.users:users",
     "keys": "cli.users:keys",
     "serve": "cli.serve:serve",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 
 import click
@@ -12,7 +13,13 @@ import pika.exceptions
 
 from cli.common import settings_or_exit
 from pipelines.relay import OutboxRelay, drain
+from store import heartbeats
 from store.db import make_engine, make_session_factory
+
+
+def relay_heartbeat_file(data_dir: Path) -> Path:
+    """Where ``tracklists relay`` marks that its loop is alive."""
+    return data_dir / "relay.heartbeat"
 
 
 @click.command()
@@ -42,7 +49,8 @@ def relay(once: bool, timeout: float) -> None:
 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
-        publisher.run_forever(stop)
+        beat_file = relay_heartbeat_file(settings.data_dir)
+        publisher.run_forever(stop, heartbeat=lambda: heartbeats.touch(beat_file))
     finally:
         publisher.close()
         engine.dispose()

@@ -167,10 +167,20 @@ class OutboxRelay:
             "event %s (%s) deferred %.0fs: %s", event.event_id, event.routing_key, delay, error
         )
 
-    def run_forever(self, stop: threading.Event, idle_seconds: float = 1.0) -> None:
-        """Publish until ``stop`` is set, riding out broker and database outages."""
+    def run_forever(
+        self,
+        stop: threading.Event,
+        idle_seconds: float = 1.0,
+        heartbeat: Callable[[], None] | None = None,
+    ) -> None:
+        """Publish until ``stop`` is set, riding out broker and database outages.
+
+        ``heartbeat`` is called once per round, outages included: it says the loop is alive.
+        """
         outage_backoff = 1.0
         while not stop.is_set():
+            if heartbeat is not None:
+                heartbeat()
             try:
                 published = self.run_once()
             except (pika.exceptions.AMQPError, OSError, DBAPIError) as exc:

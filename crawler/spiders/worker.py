@@ -26,6 +26,7 @@ from twisted.internet import task, threads
 from twisted.internet.defer import Deferred, DeferredList
 
 from crawler.spiders.base import OffSiteURL, SiteSpider
+from store import heartbeats
 from store.crawl_queue import CrawlJob, CrawlQueue, finish_request
 from store.db import make_engine, make_session_factory, run_transaction
 
@@ -39,6 +40,7 @@ class WorkerSpider(RedisSpider, SiteSpider):  # type: ignore[misc]  # scrapy-red
     lease_seconds: float
     requeue_after: float
     max_attempts: int
+    renew_interval: float
     _pending: set[Deferred[Any]]
 
     @classmethod
@@ -57,6 +59,7 @@ class WorkerSpider(RedisSpider, SiteSpider):  # type: ignore[misc]  # scrapy-red
         spider.lease_seconds = settings.getfloat("TRACKLIST_WORKER_LEASE_SECONDS")
         spider.requeue_after = settings.getfloat("TRACKLIST_WORKER_REQUEUE_AFTER")
         spider.max_attempts = settings.getint("TRACKLIST_WORKER_MAX_ATTEMPTS")
+        spider.renew_interval = settings.getfloat("TRACKLIST_WORKER_RENEW_INTERVAL")
         spider.keeper = task.LoopingCall(spider._keep_leases)
         spider._pending = set()
         crawler.signals.connect(spider._opened, signal=signals.spider_opened)
@@ -129,6 +132,7 @@ class WorkerSpider(RedisSpider, SiteSpider):  # type: ignore[misc]  # scrapy-red
 
     def _keep_leases(self) -> Any:
         def keep() -> None:
+            heartbeats.beat(self.queue.redis, self.worker_id, 3 * self.renew_interval)
             self.queue.renew(self.worker_id, self.lease_seconds)
             requeued = self.queue.reconcile(
                 requeue_after_seconds=self.requeue_after, max_attempts=self.max_attempts
@@ -144,7 +148,7 @@ class WorkerSpider(RedisSpider, SiteSpider):  # type: ignore[misc]  # scrapy-red
 
     def _opened(self, spider: Any) -> None:
         self._touch()
-        self.keeper.start(self.settings.getfloat("TRACKLIST_WORKER_RENEW_INTERVAL"), now=True)
+        self.keeper.start(self.renew_interval, now=True)
 
     def _closed(self, spider: Any, reason: str) -> Deferred[Any]:
         if self.keeper.running:
@@ -158,5 +162,6 @@ class WorkerSpider(RedisSpider, SiteSpider):  # type: ignore[misc]  # scrapy-red
         released = self.queue.release(self.worker_id)
         if released:
             self.logger.info("handed back %d unfinished request(s)", released)
+        heartbeats.forget(self.queue.redis, self.worker_id)
         self.queue.redis.close()
         self.engine.dispose()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import redis
 from api_helpers import PASSWORD, bearer
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,6 +15,7 @@ from sqlalchemy import delete
 
 from api import create_app
 from api.admin import CRAWL_QUEUE_KEYS
+from store import heartbeats
 from store.config import Settings
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import CrawlRequest, OutboxEvent
@@ -77,16 +79,35 @@ def test_cache_clear_deletes_only_cached_responses(
     assert list(redis_server.scan_iter(match=f"{redis_prefix}limits*"))
 
 
-def test_component_health_reports_every_component(client: FlaskClient, admin_token: str) -> None:
-    response = client.get("/api/v1/admin/health", headers=bearer(admin_token))
+def test_component_health_reports_every_component(
+    client: FlaskClient, admin_token: str, redis_server: redis.Redis
+) -> None:
+    heartbeats.beat(redis_server, "testhost:1:health", ttl_seconds=30)
+    try:
+        response = client.get("/api/v1/admin/health", headers=bearer(admin_token))
+    finally:
+        heartbeats.forget(redis_server, "testhost:1:health")
     assert response.status_code == 200
     body = response.json
     assert body["status"] == "ok", body
-    for name in ("database", "redis", "rabbitmq"):
+    for name in ("database", "redis", "rabbitmq", "workers"):
         component = body["components"][name]
         assert component["status"] == "up"
         assert component["latency_ms"] >= 0
         assert component["error"] is None
+    assert "testhost:1:health" in body["components"]["workers"]["details"]["last_heartbeat"]
+
+
+def test_no_live_worker_degrades_health(
+    client: FlaskClient, admin_token: str, redis_server: redis.Redis
+) -> None:
+    stale = list(redis_server.scan_iter(match=heartbeats.WORKER_PREFIX + "*"))
+    if stale:  # left by crawls earlier in the session; their workers are gone
+        redis_server.delete(*stale)
+    body = client.get("/api/v1/admin/health", headers=bearer(admin_token)).json
+    assert body["status"] == "degraded"
+    assert body["components"]["workers"]["status"] == "down"
+    assert "no crawl worker" in body["components"]["workers"]["error"]
 
 
 def test_broken_components_are_reported_not_raised(

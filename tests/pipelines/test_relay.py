@@ -195,3 +195,22 @@ def test_broker_cut_mid_stream_loses_nothing(
     engine.dispose()
     received = [properties.message_id for properties, _ in _received(rabbitmq_url, bound_queue)]
     assert set(received) == set(event_ids)  # at least once: duplicates allowed, losses not
+
+
+def test_run_forever_beats_every_round_even_when_the_broker_is_down(
+    migrated_engine: Engine,
+) -> None:
+    relay = OutboxRelay(
+        make_session_factory(migrated_engine), "amqp://guest:guest@127.0.0.1:1/", "x"
+    )
+    beats: list[float] = []
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=relay.run_forever, args=(stop, 0.05, lambda: beats.append(time.time()))
+    )
+    worker.start()
+    time.sleep(1.5)
+    stop.set()
+    worker.join(timeout=10)
+    assert len(beats) >= 1
+    assert not worker.is_alive()
