@@ -109,6 +109,14 @@ TRACKLIST_WORKER_MAX_ATTEMPTS = 3
 MAX_IDLE_TIME_BEFORE_CLOSE = 0
 
 # --- the outbox relay inside a crawl process (off: run `tracklists relay` separately) --------
-EXTENSIONS = {"crawler.extensions.OutboxRelayExtension": 500}
+EXTENSIONS = {
+    "crawler.extensions.OutboxRelayExtension": 500,
+    "crawler.metrics.CrawlerMetrics": 510,
+}
 TRACKLIST_RELAY_IN_WORKER = False
 TRACKLIST_RELAY_FINAL_DRAIN_SECONDS = 10.0
+
+# --- metrics: Prometheus /metrics while the crawl runs (port 0 = any free port, -1 = off) ------
+TRACKLIST_METRICS_ENABLED = _config.metrics_enabled
+TRACKLIST_CRAWLER_METRICS_HOST = "127.0.0.1"
+TRACKLIST_CRAWLER_METRICS_PORT = 9410
