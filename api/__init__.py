@@ -30,8 +30,22 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from api import admin, auth, errors, health, metrics, openapi, ratelimit, security
+    from api import (
+        admin,
+        auth,
+        cache,
+        cue_files,
+        errors,
+        health,
+        metrics,
+        openapi,
+        ratelimit,
+        search,
+        security,
+        tracklists,
+    )
     from api.extensions import SETTINGS_KEY, db, redis_store
+    from api.search_query import register_sqlite_fold
 
     settings = _settings(config, overrides)
     app = Flask(__name__, static_folder=None)  # a JSON API: no static files
@@ -51,12 +65,18 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
     redis_store.init_app(app)
     security.init_app(app)
     metrics.init_app(app)
+    cache.init_app(app)
+    with app.app_context():
+        register_sqlite_fold(db.engine)
 
     api = openapi.init_app(app, settings)
     prefix = settings.api_prefix
     api.register_blueprint(health.bp)
     api.register_blueprint(auth.bp, url_prefix=f"{prefix}/auth")
     api.register_blueprint(admin.bp, url_prefix=f"{prefix}/admin")
+    api.register_blueprint(search.bp, url_prefix=f"{prefix}/search")
+    api.register_blueprint(tracklists.bp, url_prefix=f"{prefix}/tracklist")
+    api.register_blueprint(cue_files.bp, url_prefix=f"{prefix}/cue")
 
     # After the blueprints: the login view gets its own limit by endpoint.
     ratelimit.init_app(app)

@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 import redis
+from api_data import Catalogue, seed_catalogue
 from api_helpers import JWT_SECRET, PASSWORD, REDIS_URL
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
 from api.accounts import create_api_key, create_user
@@ -149,3 +151,17 @@ def login(client: FlaskClient, make_user: Callable[..., str]) -> Callable[[str],
         return body
 
     return do_login
+
+
+@pytest.fixture(scope="session")
+def store_sessions(api_database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the shared API database, for tests that store or inspect rows."""
+    engine = make_engine(api_database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def catalogue(store_sessions: sessionmaker[Session]) -> Catalogue:
+    """The tracklists of api_data.seed_catalogue, stored once per session."""
+    return seed_catalogue(store_sessions)

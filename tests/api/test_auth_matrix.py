@@ -32,6 +32,13 @@ PUBLIC_ROUTES = {
     "api-docs.openapi_json": "the OpenAPI document",
     "api-docs.openapi_swagger_ui": "the docs page",
     "auth.issue_token": "log in",
+    "search.search": "reads of public data (rate-limited per IP)",
+    "search.by_dj": "reads of public data",
+    "search.by_event": "reads of public data",
+    "tracklists.get_tracklist": "reads of public data",
+    "tracklists.crawl_status": "correlation ids are random UUIDs only their requester knows",
+    "cue.get_cue": "CUE file ids are random UUIDs handed to whoever generated them",
+    "cue.formats": "the list of output formats",
 }
 # A plausible value per URL converter, so every rule can be built into a path.
 _SAMPLE_ARGUMENTS: dict[str, Any] = {
@@ -152,6 +159,9 @@ def test_the_walk_sees_the_protected_routes(app: Flask) -> None:
         ("auth.refresh", "refresh"),
         ("auth.logout", "role:reader"),
         ("auth.whoami", "role:reader"),
+        ("tracklists.request_tracklist", "role:reader"),
+        ("tracklists.clear_cache", "role:editor"),
+        ("cue.generate", "role:reader"),
     } <= seen
 
 

@@ -1,0 +1,164 @@
+"""The response cache in Redis: search and tracklist responses, stored as their JSON bytes.
+
+Keys live under ``{prefix}cache:`` (what ``POST /admin/cache/clear`` deletes) and embed a
+*stamp* of the data they were computed from, so a change is never served stale and nothing
+has to be deleted when it happens:
+
+- a tracklist response's key holds the tracklist's ``version`` and ``updated_at`` (a re-crawl
+  that changes the page bumps the version; any write to the row moves ``updated_at``);
+- a search response's key holds the id of the newest outbox event: every tracklist the
+  crawler creates or changes writes one in the same transaction (``pipelines.persist``).
+
+Old keys simply expire (search: ``TRACKLIST_CACHE_SEARCH_TTL_HOURS``, or
+``TRACKLIST_CACHE_FAILED_SEARCH_TTL_MINUTES`` for a search that found nothing; tracklists:
+``TRACKLIST_CACHE_TRACKLIST_TTL_HOURS``). ``DELETE /tracklist/cache`` deletes them at once.
+
+Every lookup counts a hit or a miss, in Redis (``{prefix}stats:cache``, for
+``GET /admin/stats``, summed over all workers) and in Prometheus
+(``tracklists_cache_requests_total``). Without Redis, or with ``TRACKLIST_CACHE_ENABLED=false``,
+nothing is cached and nothing counted; a Redis error is a miss, never a failed request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+import redis
+from flask import Flask, current_app
+from prometheus_client import Counter
+
+from api.extensions import SETTINGS_KEY, redis_store, settings
+from api.metrics import current_metrics
+from store.config import Settings
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("search", "tracklist")
+_COUNTER_KEY = "tracklists.cache_counter"
+_SCRIPT_KEY = "tracklists.cache_script"
+_SCAN_BATCH = 500
+# GET the entry and count the outcome in one round trip.
+_GET_AND_COUNT = """
+local value = redis.call('GET', KEYS[1])
+if value then
+  redis.call('HINCRBY', KEYS[2], ARGV[1] .. ':hits', 1)
+else
+  redis.call('HINCRBY', KEYS[2], ARGV[1] .. ':misses', 1)
+end
+return value
+"""
+
+
+def init_app(app: Flask) -> None:
+    """Register the Prometheus counter in the app's registry (when metrics are on)."""
+    config: Settings = app.extensions[SETTINGS_KEY]
+    if not config.metrics_enabled:
+        return
+    with app.app_context():
+        registry = current_metrics().registry
+    app.extensions[_COUNTER_KEY] = Counter(
+        "tracklists_cache_requests",
+        "Response cache lookups, by cache and result (hit or miss).",
+        ("cache", "result"),
+        registry=registry,
+    )
+
+
+def cache_key(kind: str, *parts: object) -> str:
+    """The Redis key of one cached response; long or free-form parts are hashed."""
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[
+        :32
+    ]
+    return redis_store.key("cache", kind, digest)
+
+
+def _client() -> redis.Redis | None:
+    return redis_store.client if settings().cache_enabled else None
+
+
+def get(kind: str, key: str) -> bytes | None:
+    """The cached body under ``key``, or ``None``; counts a hit or a miss."""
+    client = _client()
+    if client is None:
+        return None
+    script = current_app.extensions.get(_SCRIPT_KEY)
+    if script is None:
+        script = current_app.extensions[_SCRIPT_KEY] = client.register_script(_GET_AND_COUNT)
+    try:
+        value = script(keys=[key, redis_store.key("stats", "cache")], args=[kind])
+    except redis.RedisError as exc:
+        logger.warning("cache lookup failed (%s): answering from the store", exc)
+        value = None
+    _count(kind, "hit" if value is not None else "miss")
+    return value if isinstance(value, bytes) else None
+
+
+def put(key: str, body: bytes, ttl_seconds: float) -> None:
+    """Store ``body`` for ``ttl_seconds``; a Redis error only costs the next request a miss."""
+    client = _client()
+    if client is None:
+        return
+    try:
+        client.set(key, body, ex=max(1, int(ttl_seconds)))
+    except redis.RedisError as exc:
+        logger.warning("cache store failed: %s", exc)
+
+
+def clear(*kinds: str) -> int:
+    """Delete every cached response of these kinds; returns how many were deleted."""
+    client = redis_store.client
+    if client is None:
+        return 0
+    deleted = 0
+    for kind in kinds:
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=redis_store.key("cache", kind, "*"), count=_SCAN_BATCH):
+            batch.append(key)
+            if len(batch) >= _SCAN_BATCH:
+                deleted += int(client.unlink(*batch))
+                batch.clear()
+        if batch:
+            deleted += int(client.unlink(*batch))
+    return deleted
+
+
+def stats() -> dict[str, Any] | None:
+    """Hits, misses and hit rate per cache and overall, from Redis (``None`` without it)."""
+    client = redis_store.client
+    if client is None:
+        return None
+    try:
+        raw = client.hgetall(redis_store.key("stats", "cache"))
+    except redis.RedisError:
+        return None
+    counts = {_text(key): int(value) for key, value in raw.items()}
+    result: dict[str, Any] = {}
+    total_hits = total_misses = 0
+    for kind in KINDS:
+        hits, misses = counts.get(f"{kind}:hits", 0), counts.get(f"{kind}:misses", 0)
+        total_hits, total_misses = total_hits + hits, total_misses + misses
+        result[kind] = _rates(hits, misses)
+    result["overall"] = _rates(total_hits, total_misses)
+    return result
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _rates(hits: int, misses: int) -> dict[str, Any]:
+    lookups = hits + misses
+    return {
+        "hits": hits,
+        "misses": misses,
+        "hit_rate": round(hits / lookups, 4) if lookups else None,
+    }
+
+
+def _count(kind: str, result: str) -> None:
+    counter: Counter | None = current_app.extensions.get(_COUNTER_KEY)
+    if counter is not None:
+        counter.labels(kind, result).inc()

@@ -1,0 +1,218 @@
+"""``{prefix}/cue``: CUE sheets and chapter files generated from stored tracklists.
+
+``POST /cue/generate`` renders a stored tracklist with :mod:`cue` (optionally fitted to and
+checked against an audio file under ``TRACKLIST_MEDIA_ROOT``), stores the result in
+``cue_files`` and as a file under the storage folder (``TRACKLIST_STORAGE_DIR``), and answers
+the CUE File model. ``GET /cue/{id}`` answers it again as JSON, or the file itself from the
+storage folder when ``?download=1`` or when ``Accept`` prefers the format's media type.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, request, send_file, url_for
+from sqlalchemy import select
+
+from api.cue_render import MEDIA_TYPES, render_tracklist
+from api.errors import ApiProblem
+from api.extensions import db, settings
+from api.media import stored_file, write_atomically
+from api.openapi import Blueprint
+from api.security import require_role
+from api.tracklists import canonical_url, stored_by_url
+from cue import FORMATS
+from store.models import CueFile, Tracklist
+
+bp = Blueprint("cue", __name__, description="CUE sheets and chapter files.")
+
+_JSON = "application/json"
+
+
+class CueRequestSchema(ma.Schema):
+    """Which stored tracklist (``tracklist_url`` or ``tracklist_id``), in which format."""
+
+    tracklist_url = ma.fields.String(validate=ma.validate.Length(1, 2048))
+    tracklist_id = ma.fields.UUID()
+    format = ma.fields.String(load_default="standard", validate=ma.validate.OneOf(list(FORMATS)))
+    audio_file_path = ma.fields.String(
+        validate=ma.validate.Length(1, 4096),
+        metadata={"description": "relative to TRACKLIST_MEDIA_ROOT; checked against the sheet"},
+    )
+    include_pregap = ma.fields.Boolean(load_default=False)
+
+    @ma.validates_schema
+    def _one_of(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if ("tracklist_url" in data) == ("tracklist_id" in data):
+            raise ma.ValidationError("give either tracklist_url or tracklist_id", "tracklist_url")
+
+
+class CueFileSchema(ma.Schema):
+    """The CUE File model."""
+
+    id = ma.fields.UUID(required=True)
+    tracklist_id = ma.fields.UUID(required=True)
+    tracklist_version = ma.fields.Integer(allow_none=True, required=True)
+    format = ma.fields.String(required=True)
+    filename = ma.fields.String(required=True)
+    cue_content = ma.fields.String(required=True)
+    file_size = ma.fields.Integer(required=True, metadata={"description": "bytes (UTF-8)"})
+    checksum = ma.fields.String(required=True, metadata={"example": "sha256:0123…"})
+    warnings = ma.fields.List(ma.fields.String(), required=True)
+    media_type = ma.fields.String(required=True)
+    download_url = ma.fields.String(required=True)
+    created_at = ma.fields.DateTime(required=True)
+
+
+class CueGetArgs(ma.Schema):
+    """``download=1``: the file itself instead of JSON."""
+
+    download = ma.fields.Boolean(load_default=False)
+
+
+class FormatSchema(ma.Schema):
+    """One output format."""
+
+    name = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True, metadata={"description": "cue | chapters | dj-software"})
+    suffix = ma.fields.String(required=True)
+    media_type = ma.fields.String(required=True)
+    summary = ma.fields.String(required=True)
+
+
+class FormatsSchema(ma.Schema):
+    """Every format ``POST /cue/generate`` accepts."""
+
+    formats = ma.fields.List(ma.fields.Nested(FormatSchema), required=True)
+
+
+_FILE_CONTENT = {
+    media_type: {"schema": {"type": "string"}} for media_type in sorted(set(MEDIA_TYPES.values()))
+}
+
+
+@bp.route("/generate", methods=["POST"])
+@require_role("reader")
+@bp.arguments(CueRequestSchema)
+@bp.response(201, CueFileSchema)
+@bp.alt_response(404, description="The tracklist is not stored (POST /tracklist first)")
+def generate(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Render a stored tracklist, store the file, answer it with its checksum and warnings."""
+    session = db.session
+    tracklist = _tracklist(body)
+    rendered = render_tracklist(
+        session,
+        tracklist,
+        body["format"],
+        audio_file_path=body.get("audio_file_path"),
+        include_pregap=body["include_pregap"],
+    )
+    data = rendered.text.encode("utf-8")
+    cue_id = uuid.uuid4()
+    config = settings()
+    path = write_atomically(
+        config.cue_storage_dir, f"{cue_id}{FORMATS[body['format']].suffix}", data
+    )
+    row = CueFile(
+        id=cue_id,
+        tracklist_id=tracklist.id,
+        tracklist_version=tracklist.version,
+        format=body["format"],
+        filename=rendered.filename,
+        content=rendered.text,
+        file_size=len(data),
+        checksum=f"sha256:{hashlib.sha256(data).hexdigest()}",
+        storage_path=str(path.resolve()),
+        warnings=rendered.warnings,
+    )
+    session.add(row)
+    try:
+        session.commit()
+    except BaseException:
+        path.unlink(missing_ok=True)  # no row, no file
+        raise
+    document = _document(row)
+    return document, 201, {"Location": document["download_url"]}
+
+
+def _tracklist(body: dict[str, Any]) -> Tracklist:
+    session = db.session
+    if "tracklist_id" in body:
+        found = session.get(Tracklist, body["tracklist_id"])
+        what = str(body["tracklist_id"])
+    else:
+        found = stored_by_url(session, canonical_url(body["tracklist_url"], "tracklist_url"))
+        what = body["tracklist_url"]
+    if found is None:
+        raise ApiProblem(
+            404, f"tracklist {what} is not stored; request it with POST /tracklist first"
+        )
+    return found
+
+
+@bp.route("/formats", methods=["GET"])
+@bp.response(200, FormatsSchema)
+def formats() -> dict[str, Any]:
+    """The output formats: CUE variants, DJ software collections, chapter files."""
+    return {
+        "formats": [
+            {
+                "name": found.name,
+                "kind": found.kind,
+                "suffix": found.suffix,
+                "media_type": MEDIA_TYPES[found.name],
+                "summary": found.summary,
+            }
+            for found in FORMATS.values()
+        ]
+    }
+
+
+@bp.route("/<uuid:cue_id>", methods=["GET"])
+@bp.arguments(CueGetArgs, location="query")
+@bp.response(200, CueFileSchema)
+@bp.doc(responses={"200": {"content": _FILE_CONTENT}})
+@bp.alt_response(404, description="No such CUE file (or it is gone from storage)")
+def get_cue(args: dict[str, Any], cue_id: uuid.UUID) -> Response | dict[str, Any]:
+    """The CUE File as JSON, or the file itself (``?download=1`` or ``Accept``)."""
+    row = db.session.scalars(select(CueFile).where(CueFile.id == cue_id)).first()
+    if row is None:
+        raise ApiProblem(404, f"no CUE file {cue_id}")
+    media_type = MEDIA_TYPES.get(row.format, "text/plain")
+    wanted = request.accept_mimetypes.best_match([_JSON, media_type], default=_JSON)
+    if not args["download"] and wanted != media_type:
+        return _document(row)
+    # Served only from the storage folder, as written by POST /cue/generate.
+    path = stored_file(settings().cue_storage_dir, row.storage_path)
+    if path is None:
+        raise ApiProblem(404, f"CUE file {cue_id} is no longer in storage")
+    text_type = media_type.startswith("text/") or media_type == "application/x-cue"
+    response = send_file(
+        path,
+        mimetype=f"{media_type}; charset=utf-8" if text_type else media_type,
+        as_attachment=True,
+        download_name=row.filename,
+        etag=row.checksum.removeprefix("sha256:"),
+        conditional=True,
+    )
+    return response
+
+
+def _document(row: CueFile) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "tracklist_id": row.tracklist_id,
+        "tracklist_version": row.tracklist_version,
+        "format": row.format,
+        "filename": row.filename,
+        "cue_content": row.content,
+        "file_size": row.file_size,
+        "checksum": row.checksum,
+        "warnings": list(row.warnings or ()),
+        "media_type": MEDIA_TYPES.get(row.format, "text/plain"),
+        "download_url": url_for(".get_cue", cue_id=row.id, download=1),
+        "created_at": row.created_at,
+    }
