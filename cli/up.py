@@ -26,6 +26,8 @@ import pika.exceptions
 import redis
 
 from cli.common import settings_or_exit
+from crawler.localsite import LocalSite, robots_txt
+from crawler.localsite.demo import demo_store
 from store import migrate
 from store.config import Settings
 from store.db import make_engine
@@ -40,6 +42,7 @@ class Child:
 
     name: str
     argv: list[str]
+    restart: bool = True  # False: runs once (the demo's crawl)
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     next_start: float = 0.0
@@ -108,6 +111,10 @@ def supervise(children: list[Child], env: dict[str, str], stop: list[int]) -> No
         for child in children:
             if child.process is not None and child.process.poll() is not None:
                 code = child.process.returncode
+                if not child.restart:
+                    click.echo(f"[up] {child.name} finished (exit {code})", err=True)
+                    child.process, child.next_start = None, float("inf")
+                    continue
                 # A child that ran a while before dying gets a fresh delay; a crash loop backs off.
                 if now - child.started_at > 60:
                     child.restarts = 0
@@ -145,7 +152,12 @@ def shut_down(children: list[Child]) -> None:
 
 
 @click.command()
-def up() -> None:
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Crawl a local replay of the site with sample sets (no internet needed).",
+)
+def up(demo: bool) -> None:
     """Run the service: migrations, API, crawl worker and outbox relay; Ctrl-C stops it."""
     settings = settings_or_exit()
     engine = make_engine(settings.sqlalchemy_url)
@@ -172,10 +184,21 @@ def up() -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     env = dict(os.environ)
-    click.echo(
-        f"[up] API on http://{settings.api_host}:{settings.api_port}{settings.api_prefix} "
-        "(Ctrl-C to stop)",
-        err=True,
-    )
-    supervise(children, env, stop)
+    api = f"http://{settings.api_host}:{settings.api_port}{settings.api_prefix}"
+    site = None
+    if demo:
+        # The demo site is ours: a 1 s Crawl-delay keeps it quick and still shows politeness.
+        site = LocalSite(demo_store(), robots_txt=robots_txt(crawl_delay=1)).start()
+        env["TRACKLIST_SCRAPING_BASE_URL"] = site.base_url
+        children.append(
+            Child("demo crawl", [sys.executable, "-m", "scrapy", "crawl", "latest"], restart=False)
+        )
+        click.echo(f"[up] demo: replaying sample sets from {site.base_url}", err=True)
+        click.echo(f"[up] demo: then try  curl '{api}/search/?query=nova'", err=True)
+    click.echo(f"[up] API on {api} (Ctrl-C to stop)", err=True)
+    try:
+        supervise(children, env, stop)
+    finally:
+        if site is not None:
+            site.stop()
     click.echo("[up] stopped", err=True)

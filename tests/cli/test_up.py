@@ -39,11 +39,11 @@ def _free_port() -> int:
 class Up:
     """A running ``tracklists up`` whose console output is collected line by line."""
 
-    def __init__(self, env: dict[str, str], port: int) -> None:
+    def __init__(self, env: dict[str, str], port: int, *args: str) -> None:
         self.port = port
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cli", "up"],
+            [sys.executable, "-m", "cli", "up", *args],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -113,6 +113,36 @@ def test_embedded_mode_runs_with_nothing_installed(
     assert code == 0
     assert up.said(r"\[up\] stopped")
     assert not up.health()
+
+
+def test_demo_crawls_the_sample_sets_with_nothing_installed(
+    base_env: dict[str, str], tmp_path: Path
+) -> None:
+    from crawler.localsite.demo import DEMO_SETS
+    from store.models import Tracklist
+
+    port = _free_port()
+    env = {
+        **base_env,
+        "TRACKLIST_DATA_DIR": str(tmp_path / "var"),
+        "TRACKLIST_API_PORT": str(port),
+        "TRACKLIST_REDIS_URL": "redis://127.0.0.1:1/0",
+        "TRACKLIST_MQ_RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:1/",
+    }
+    up = Up(env, port, "--demo")
+    started = time.monotonic()
+    try:
+        _wait(lambda: up.said(r"demo crawl finished \(exit 0\)"), 90, up)
+        engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'tracklists.db'}")
+        with Session(engine) as session:
+            stored = set(session.scalars(select(Tracklist.site_id)))
+        engine.dispose()
+        assert stored == {demo.site_id for demo in DEMO_SETS}
+        assert time.monotonic() - started < 60  # "within a minute"
+        _wait(up.health, 30, up)
+    finally:
+        code = up.stop()
+    assert code == 0
 
 
 @pytest.fixture
