@@ -3,7 +3,8 @@
 Idempotent by construction: the tracklist is keyed on the site's id (and canonical URL), DJs
 on their slug, sources on the site's source id, catalogue tracks on their normalized key.
 Storing the same page twice changes nothing but ``scraped_at``; a page whose content changed
-gets a new version and a ``tracklist.updated`` event.
+gets a new version and a ``tracklist.updated`` event. A new or changed tracklist also gets a
+``tracklist.cataloged`` event (metadata, genres as tags) for the cataloging service.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crawler.items import TracklistItem
-from crawler.pages import NamedLink, TrackEntry, to_document
+from crawler.pages import NamedLink, TrackEntry, TracklistPage, to_document
 from crawler.pages.identity import artist_key, normalize, track_key
-from pipelines.outbox import TRACKLIST_PROCESSED, TRACKLIST_UPDATED, add_event
+from pipelines.outbox import TRACKLIST_CATALOGED, TRACKLIST_PROCESSED, TRACKLIST_UPDATED, add_event
 from store.models import (
     Base,
     Dj,
@@ -137,12 +138,42 @@ def store_tracklist(session: Session, item: TracklistItem) -> StoreResult:
             {**payload, "version": tracklist.version},
             correlation_id=item.correlation_id,
         )
+    add_event(
+        session,
+        TRACKLIST_CATALOGED,
+        _catalog_payload(tracklist, page),
+        correlation_id=item.correlation_id,
+    )
     return StoreResult(tracklist.id, outcome, tracklist.version, tracklist.track_count)
+
+
+def _catalog_payload(tracklist: Tracklist, page: TracklistPage) -> dict[str, Any]:
+    """``tracklist.cataloged`` for the cataloging service: metadata, and genres as tags."""
+    return {
+        "tracklist_id": str(tracklist.id),
+        "metadata": {
+            "title": tracklist.title,
+            "url": tracklist.url,
+            "date": tracklist.set_date.isoformat() if tracklist.set_date else None,
+            "djs": list(dict.fromkeys(dj.name for dj in page.djs)),
+            "sources": list(dict.fromkeys(source.name for source in page.sources)),
+            "genres": list(page.genres),
+            "track_count": tracklist.track_count,
+            "version": tracklist.version,
+        },
+        "tags": list(dict.fromkeys(_slugify(genre) for genre in page.genres)),
+    }
 
 
 def _table(model: type[Any]) -> Table:
     """The model's Table: Core statements on it batch rows (the ORM bulk path does not)."""
     return Base.metadata.tables[model.__tablename__]
+
+
+def _delete_rows_of(session: Session, model: type[Any], tracklist_id: uuid.UUID) -> None:
+    """Delete a tracklist's rows in ``model``'s table (Core: no session synchronisation)."""
+    table = _table(model)
+    session.execute(delete(table).where(table.c.tracklist_id == tracklist_id))
 
 
 def _upsert(session: Session, model: type[Any], rows: list[dict[str, Any]], key: str) -> None:
@@ -176,7 +207,7 @@ def _link_djs(session: Session, tracklist_id: uuid.UUID, djs: tuple[NamedLink, .
         rows.setdefault(slug, {"slug": slug, "name": dj.name, "url": dj.url})
     _upsert(session, Dj, list(rows.values()), "slug")
     ids = _ids(session, Dj.slug, Dj.id, list(rows))
-    session.execute(delete(TracklistDj).where(TracklistDj.tracklist_id == tracklist_id))
+    _delete_rows_of(session, TracklistDj, tracklist_id)
     links = [
         {"tracklist_id": tracklist_id, "dj_id": ids[slug], "position": position}
         for position, slug in enumerate(rows)
@@ -199,7 +230,7 @@ def _link_sources(
         )
     _upsert(session, Source, list(rows.values()), "site_id")
     ids = _ids(session, Source.site_id, Source.id, list(rows))
-    session.execute(delete(TracklistSource).where(TracklistSource.tracklist_id == tracklist_id))
+    _delete_rows_of(session, TracklistSource, tracklist_id)
     links = [
         {"tracklist_id": tracklist_id, "source_id": ids[site_id], "position": position}
         for position, site_id in enumerate(rows)
@@ -232,7 +263,7 @@ def _replace_entries(
     catalogue = {row["track_key"]: row for row in catalogue_rows if row is not None}
     _upsert(session, Track, list(catalogue.values()), "track_key")
     track_ids = _ids(session, Track.track_key, Track.id, list(catalogue))
-    session.execute(delete(TracklistEntry).where(TracklistEntry.tracklist_id == tracklist_id))
+    _delete_rows_of(session, TracklistEntry, tracklist_id)
     rows = [
         {
             "tracklist_id": tracklist_id,
