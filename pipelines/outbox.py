@@ -15,6 +15,7 @@ from store.models import OutboxEvent
 
 TRACKLIST_PROCESSED = "tracklist.processed"
 TRACKLIST_UPDATED = "tracklist.updated"
+TRACKLIST_CATALOGED = "tracklist.cataloged"
 
 
 def add_event(

@@ -3,6 +3,7 @@
 from store.models.accounts import ROLES, ApiKey, User
 from store.models.base import Base, utcnow
 from store.models.catalogue import Dj, Source, Track
+from store.models.messaging import ProcessedMessage
 from store.models.operations import CRAWL_STATUSES, CrawlRequest, OutboxEvent
 from store.models.tracklists import (
     TRACKLIST_STATUSES,
@@ -24,6 +25,7 @@ __all__ = [
     "CueFile",
     "Dj",
     "OutboxEvent",
+    "ProcessedMessage",
     "Source",
     "Track",
     "Tracklist",

@@ -82,7 +82,7 @@ def test_tracklist_spider_stores_every_page_and_events_go_out(
                 for e in document["entries"]  # type: ignore[index,union-attr]
             ]
     assert _count(database, TracklistVersion) == len(expected)
-    assert _count(database, OutboxEvent) == len(expected)
+    assert _count(database, OutboxEvent) == 2 * len(expected)  # processed + cataloged
     fetched = [r.path for r in site.requests() if r.path.startswith("/tracklist/")]
     assert len(fetched) == len(expected)
     assert all("TracklistService" in r.user_agent for r in site.requests())
@@ -94,7 +94,7 @@ def test_tracklist_spider_stores_every_page_and_events_go_out(
         expected
     )
     assert _count(database, TracklistVersion) == len(expected)
-    assert _count(database, OutboxEvent) == len(expected)
+    assert _count(database, OutboxEvent) == 2 * len(expected)  # processed + cataloged
 
     # The relay delivers every event to a consumer bound to the exchange.
     exchange = f"e2e_{uuid.uuid4().hex[:8]}"
@@ -126,7 +126,8 @@ def test_tracklist_spider_stores_every_page_and_events_go_out(
         with Session(database) as session:
             ids = {str(t.id) for t in session.scalars(select(Tracklist))}
         assert {b["tracklist_id"] for b in bodies} == ids
-        assert all(b["event_type"] == "tracklist.processed" for b in bodies)
+        kinds = sorted(b["event_type"] for b in bodies)
+        assert kinds == sorted(["tracklist.processed", "tracklist.cataloged"] * len(expected))
     finally:
         channel.exchange_delete(exchange)
         connection.close()

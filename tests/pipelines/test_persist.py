@@ -104,8 +104,12 @@ def test_every_real_page_is_stored_completely(
                 assert stored_entry.mashup_parts == [
                     {"display": p.display} for p in entry.mashup_parts
                 ]
-        events = session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)).all()
-        assert [e.event_type for e in events] == ["tracklist.processed"] * len(items)
+        every = session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)).all()
+        assert [e.event_type for e in every] == [
+            "tracklist.processed",
+            "tracklist.cataloged",
+        ] * len(items)
+        events = [e for e in every if e.event_type == "tracklist.processed"]
         assert {e.payload["track_count"] for e in events} == {len(i.page.entries) for i in items}
         assert all(e.correlation_id == "corr-1" for e in events)
         assert all(e.payload["processing_time_ms"] >= 12 for e in events)
@@ -158,7 +162,13 @@ def test_changed_page_makes_a_new_version_and_an_update_event(
         ).all()
         assert sorted(versions) == [1, 2]
         kinds = session.scalars(select(OutboxEvent.event_type).order_by(OutboxEvent.id)).all()
-        assert kinds == ["tracklist.processed", "tracklist.processed", "tracklist.updated"]
+        assert kinds == [
+            "tracklist.processed",
+            "tracklist.cataloged",
+            "tracklist.processed",
+            "tracklist.updated",
+            "tracklist.cataloged",
+        ]
 
 
 def test_catalogue_tracks_are_shared_between_sets(
@@ -181,3 +191,24 @@ def test_catalogue_tracks_are_shared_between_sets(
         assert _count(session, Track) == distinct_tracks
         assert _count(session, TracklistEntry) == 2 * len(item.page.entries)
         assert _count(session, Dj) == len({d.name for d in item.page.djs})
+
+
+def test_a_stored_tracklist_is_cataloged_with_its_genres_as_tags(
+    migrated_engine: Engine, items: list[TracklistItem]
+) -> None:
+    factory = make_session_factory(migrated_engine)
+    item = next(i for i in items if i.page.genres)
+    result = run_transaction(factory, lambda s: store_tracklist(s, item))
+    with Session(migrated_engine) as session:
+        event = session.scalars(
+            select(OutboxEvent).where(OutboxEvent.event_type == "tracklist.cataloged")
+        ).one()
+    assert event.routing_key == "tracklist.cataloged"
+    assert event.correlation_id == "corr-1"
+    assert event.payload["tracklist_id"] == str(result.tracklist_id)
+    metadata = event.payload["metadata"]
+    assert metadata["title"] == item.page.title
+    assert metadata["genres"] == list(item.page.genres)
+    assert metadata["djs"] == list(dict.fromkeys(d.name for d in item.page.djs))
+    assert event.payload["tags"]
+    assert all(tag == tag.lower() and " " not in tag for tag in event.payload["tags"])
