@@ -1,0 +1,414 @@
+"""API throughput and latency under gunicorn, against a minimal Flask app in the same run.
+
+1. Creates a throw-away PostgreSQL database, migrates it and loads ``--entries`` tracklist
+   entries (default 1,000,000) with COPY: ``entries / 20`` tracklists of 20 tracks each,
+   ``entries / 2`` catalogue tracks, ``entries / 100`` DJs and ``entries / 200`` events, with
+   made-up names plus a few real ones ("Carl Cox", "Tiësto"...). The trigram indexes are
+   dropped for the load and rebuilt after it, as their migrations define them.
+2. Starts ``tracklists serve`` (gunicorn gthread) on it, and a minimal Flask JSON app under the
+   same gunicorn settings; drives both with wrk (``--connections``, default 32) on a cached
+   ``GET /tracklist/{id}``, a cached search and the minimal app's one route; prints req/s, p99
+   and the ratio to the minimal app. Goals: >= 50% of the minimal app, p99 <= 50 ms.
+3. Sends distinct, misspelled searches one at a time (each a cache miss) and prints p50/p95 per
+   search type. Goal: p95 <= 25 ms.
+
+Usage: ``uv run python bench/api.py [--entries 1000000] [--duration 10]``. Needs wrk
+(``apt-get install wrk``), PostgreSQL and Redis on 127.0.0.1 (as the tests do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import psycopg
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from store.db import make_engine
+from store.migrate import upgrade
+
+ADMIN_URL = os.environ.get(
+    "TRACKLIST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("TRACKLIST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+PREFIX = "/api/v1"
+CONSONANTS, VOWELS = "bcdfghjklmnprstvwxz", "aeiouy"
+VOCABULARY = 20_000  # distinct made-up words names are built from, like real name diversity
+FAMOUS_DJS = ["Carl Cox", "Tiësto", "Sven Väth", "Adam Beyer", "Amelie Lens", "Nina Kraviz"]
+FAMOUS_EVENTS = ["Time Warp", "Tomorrowland", "Awakenings", "Ultra Music Festival Miami"]
+MINIMAL_APP = """
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.get("/hello")
+def hello():
+    return {"hello": "world"}
+"""
+_WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
+_WRK_P99 = re.compile(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _vocabulary(rng: random.Random) -> list[str]:
+    def word() -> str:
+        letters = [
+            rng.choice(CONSONANTS if n % 2 == 0 else VOWELS) for n in range(rng.randint(3, 9))
+        ]
+        return "".join(letters).capitalize()
+
+    return [word() for _ in range(VOCABULARY)]
+
+
+def _name(rng: random.Random, words: list[str], count: int) -> str:
+    return " ".join(rng.choice(words) for _ in range(count))
+
+
+def _copy(
+    cursor: psycopg.Cursor[Any], table: str, columns: str, rows: Iterator[tuple[Any, ...]]
+) -> None:
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def load(database_url: str, entries: int, seed: int = 7) -> dict[str, Any]:
+    """Fill the database; returns counts and the names the searches will misspell."""
+    rng = random.Random(seed)
+    words = _vocabulary(rng)
+    n_tracklists, n_tracks = entries // 20, entries // 2
+    n_djs, n_sources = max(len(FAMOUS_DJS), entries // 100), max(len(FAMOUS_EVENTS), entries // 200)
+    djs = FAMOUS_DJS + [_name(rng, words, 2) for _ in range(n_djs - len(FAMOUS_DJS))]
+    sources = FAMOUS_EVENTS + [
+        _name(rng, words, rng.randint(1, 3)) for _ in range(n_sources - len(FAMOUS_EVENTS))
+    ]
+    tracks = [(_name(rng, words, 2), _name(rng, words, rng.randint(1, 3))) for _ in range(n_tracks)]
+    tracklist_ids = [uuid.uuid4() for _ in range(n_tracklists)]
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    started = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%\\_trgm'")
+        trigram = cursor.fetchall()
+        for name, _definition in trigram:
+            cursor.execute(f"DROP INDEX {name}")
+        _copy(
+            cursor, "djs", "id, slug, name", ((i + 1, f"dj{i}", name) for i, name in enumerate(djs))
+        )
+        _copy(
+            cursor,
+            "sources",
+            "id, site_id, slug, name",
+            ((i + 1, f"s{i}", f"event{i}", name) for i, name in enumerate(sources)),
+        )
+        _copy(
+            cursor,
+            "tracks",
+            "id, track_key, artist, title, artist_normalized, title_normalized",
+            (
+                (i + 1, f"{a.lower()}|{t.lower()}|{i}", a, t, a.lower(), t.lower())
+                for i, (a, t) in enumerate(tracks)
+            ),
+        )
+        first = date(2010, 1, 1)
+        _copy(
+            cursor,
+            "tracklists",
+            "id, site_id, url, title, set_date, genres, track_count, status, version",
+            (
+                (
+                    tracklist_id,
+                    f"b{i}",
+                    f"https://www.1001tracklists.com/tracklist/b{i}/set-{i}.html",
+                    f"Set {i}",
+                    first + timedelta(days=i % 5000),
+                    '["Techno"]',
+                    20,
+                    "active",
+                    1,
+                )
+                for i, tracklist_id in enumerate(tracklist_ids)
+            ),
+        )
+        # Famous DJs and events get many sets each (a skewed, realistic distribution).
+        _copy(
+            cursor,
+            "tracklist_djs",
+            "tracklist_id, dj_id, position",
+            (
+                (t, rng.randint(1, min(60, n_djs)) if i % 10 == 0 else rng.randint(1, n_djs), 0)
+                for i, t in enumerate(tracklist_ids)
+            ),
+        )
+        _copy(
+            cursor,
+            "tracklist_sources",
+            "tracklist_id, source_id, position",
+            ((t, rng.randint(1, n_sources), 0) for t in tracklist_ids),
+        )
+        _copy(
+            cursor,
+            "tracklist_entries",
+            "tracklist_id, row, position, cue_ms, played_with_previous, is_id, artist, title, "
+            "mashup_parts, track_id",
+            (
+                (t, row, row, (row - 1) * 240_000, False, False, *tracks[track - 1], "[]", track)
+                for t in tracklist_ids
+                for row, track in enumerate(rng.sample(range(1, n_tracks + 1), 20), start=1)
+            ),
+        )
+        loaded = time.perf_counter() - started
+        for _index, definition in trigram:
+            cursor.execute(definition)
+        cursor.execute("ANALYZE")
+    return {
+        "tracklists": n_tracklists,
+        "entries": n_tracklists * 20,
+        "tracks": n_tracks,
+        "djs": n_djs,
+        "events": n_sources,
+        "copy_seconds": round(loaded, 1),
+        "index_seconds": round(time.perf_counter() - started - loaded, 1),
+        "dj_names": djs,
+        "event_names": sources,
+        "track_titles": [title for _artist, title in tracks[:5000]],
+        "tracklist_id": str(tracklist_ids[0]),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def gunicorn(
+    argv: list[str], env: dict[str, str], cwd: Path, port: int, path: str
+) -> Iterator[str]:
+    """Run a gunicorn command until the block ends; yields its base URL once ``path`` answers."""
+    process = subprocess.Popen(
+        argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{argv[-1]} exited with {process.returncode}")
+            with contextlib.suppress(OSError):
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                connection.request("GET", path)
+                if connection.getresponse().status == 200:
+                    break
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wrk(url: str, connections: int, duration: int) -> tuple[float, float]:
+    """Requests per second and p99 latency in milliseconds, after a 2-second warm-up."""
+    threads = str(min(connections, os.cpu_count() or 1))
+    subprocess.run(
+        ["wrk", "-t", threads, "-c", str(connections), "-d", "2s", url],
+        check=True,
+        capture_output=True,
+    )
+    output = subprocess.run(
+        ["wrk", "-t", threads, "-c", str(connections), "-d", f"{duration}s", "--latency", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    if "Non-2xx" in output:
+        raise RuntimeError(f"wrk saw errors on {url}:\n{output}")
+    rate = _WRK_RATE.search(output)
+    p99 = _WRK_P99.search(output)
+    if rate is None or p99 is None:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    return float(rate.group(1)), float(p99.group(1)) * _UNIT_MS[p99.group(2)]
+
+
+def _typo(rng: random.Random, name: str) -> str:
+    """A plausible misspelling: a letter doubled or dropped, lower case, accents gone."""
+    plain = name.lower().replace("ë", "e").replace("ä", "a")
+    position = rng.randrange(1, max(2, len(plain) - 1))
+    if rng.random() < 0.5:
+        return plain[:position] + plain[position] + plain[position:]
+    return plain[:position] + plain[position + 1 :]
+
+
+def search_latencies(
+    base: str, data: dict[str, Any], queries: int, rng: random.Random
+) -> dict[str, list[float]]:
+    """Milliseconds per search, each query distinct (a cache miss), one at a time."""
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    pools = {"dj": data["dj_names"], "event": data["event_names"], "track": data["track_titles"]}
+    results: dict[str, list[float]] = {kind: [] for kind in pools}
+    for kind, names in pools.items():
+        seen: set[str] = set()
+        while len(results[kind]) < queries:
+            query = _typo(rng, rng.choice(names))
+            if query in seen:
+                continue
+            seen.add(query)
+            path = f"{PREFIX}/search/?" + urlencode({"query": query, "search_type": kind})
+            started = time.perf_counter()
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status != 200 or response.getheader("X-Cache") != "MISS":
+                raise RuntimeError(f"{path}: {response.status} {response.getheader('X-Cache')}")
+            results[kind].append(elapsed)
+    return results
+
+
+def _percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--queries", type=int, default=300, help="searches per type for p95")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (apt-get install wrk)")
+
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"tracklists_bench_{uuid.uuid4().hex[:8]}"
+    prefix = f"tlbench:{uuid.uuid4().hex[:8]}:"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    database_url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        engine = make_engine(database_url)
+        upgrade(engine)
+        engine.dispose()
+        print(f"loading {args.entries:,} entries...", flush=True)
+        data = load(database_url, args.entries)
+        print(
+            f"loaded {data['tracklists']:,} tracklists, {data['entries']:,} entries, "
+            f"{data['tracks']:,} tracks, {data['djs']:,} DJs, {data['events']:,} events "
+            f"(COPY {data['copy_seconds']} s, trigram indexes {data['index_seconds']} s)",
+            flush=True,
+        )
+        _run(args, database_url, prefix, data)
+    finally:
+        keys = list(redis.Redis.from_url(REDIS_URL).scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            redis.Redis.from_url(REDIS_URL).unlink(*keys)
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _run(args: argparse.Namespace, database_url: str, prefix: str, data: dict[str, Any]) -> None:
+    from cli.serve import gunicorn_argv
+    from store.config import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "minimal_app.py").write_text(MINIMAL_APP)
+        api_port, minimal_port = _free_port(), _free_port()
+        env = {
+            **os.environ,
+            "TRACKLIST_ENVIRONMENT": "test",
+            "TRACKLIST_DATA_DIR": str(work / "var"),
+            "TRACKLIST_DATABASE_URL": database_url,
+            "TRACKLIST_REDIS_URL": REDIS_URL,
+            "TRACKLIST_CACHE_KEY_PREFIX": prefix,
+            "TRACKLIST_JWT_SECRET": uuid.uuid4().hex * 2,
+            "TRACKLIST_API_HOST": "127.0.0.1",
+            "TRACKLIST_API_PORT": str(api_port),
+            "TRACKLIST_API_WORKERS": str(args.workers),
+            "TRACKLIST_API_LOG_LEVEL": "warning",
+            "TRACKLIST_API_RATE_LIMIT_ANONYMOUS": "100000000/minute",
+            "PROMETHEUS_MULTIPROC_DIR": str(work / "prometheus"),
+        }
+        (work / "prometheus").mkdir()
+        settings = Settings(
+            api_host="127.0.0.1",
+            api_port=minimal_port,
+            api_workers=args.workers,
+            api_log_level="warning",
+        )
+        minimal_argv = [*gunicorn_argv(settings)[:-1], "--chdir", str(work), "minimal_app:app"]
+        print(
+            f"gunicorn gthread: {args.workers} workers x {settings.api_threads} threads; "
+            f"wrk {args.connections} connections, {args.duration} s",
+            flush=True,
+        )
+        with gunicorn(minimal_argv, env, work, minimal_port, "/hello") as minimal:
+            base_rate, base_p99 = wrk(f"{minimal}/hello", args.connections, args.duration)
+        print(
+            f"{'minimal Flask app':34} {base_rate:7.0f} req/s  p99 {base_p99:6.1f} ms", flush=True
+        )
+        serve = [sys.executable, "-m", "cli", "serve"]
+        with gunicorn(serve, env, work, api_port, "/health") as api:
+            # References: what the app costs before any endpoint work (no goal applies).
+            targets = {
+                "GET /health (not rate-limited)": (f"{api}/health", False),
+                "GET /cue/formats (limiter only)": (f"{api}{PREFIX}/cue/formats", False),
+                "GET /tracklist/{id} (cached)": (
+                    f"{api}{PREFIX}/tracklist/{data['tracklist_id']}",
+                    True,
+                ),
+                "GET /search/ (cached)": (f"{api}{PREFIX}/search/?query=carl%20coxx", True),
+            }
+            for label, (url, goal) in targets.items():
+                rate, p99 = wrk(url, args.connections, args.duration)
+                verdict = ""
+                if goal:
+                    verdict = "[ok]" if rate >= base_rate / 2 and p99 <= 50 else "[MISSED]"
+                print(
+                    f"{label:34} {rate:7.0f} req/s  p99 {p99:6.1f} ms  "
+                    f"{rate / base_rate:4.0%} of minimal  {verdict}",
+                    flush=True,
+                )
+            latencies = search_latencies(api, data, args.queries, random.Random(11))
+        for kind, values in latencies.items():
+            p95 = _percentile(values, 95)
+            verdict = "[ok]" if p95 <= 25 else "[MISSED]"
+            print(
+                f"search {kind:6} (cache miss)  p50 {statistics.median(values):5.1f} ms  "
+                f"p95 {p95:5.1f} ms  ({len(values)} distinct misspelled queries)  {verdict}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
