@@ -3,12 +3,13 @@
 1. Creates a throw-away PostgreSQL database, migrates it and loads ``--entries`` tracklist
    entries (default 1,000,000) with COPY: ``entries / 20`` tracklists of 20 tracks each,
    ``entries / 2`` catalogue tracks, ``entries / 100`` DJs and ``entries / 200`` events, with
-   made-up names plus a few real ones ("Carl Cox", "Tiësto"...). The trigram indexes are
-   dropped for the load and rebuilt after it, as their migrations define them.
+   made-up names plus a few real ones ("Carl Cox", "Tiësto"...) (see ``bench/api_load.py``).
 2. Starts ``tracklists serve`` (gunicorn gthread) on it, and a minimal Flask JSON app under the
    same gunicorn settings; drives both with wrk (``--connections``, default 32) on a cached
    ``GET /tracklist/{id}``, a cached search and the minimal app's one route; prints req/s, p99
-   and the ratio to the minimal app. Goals: >= 50% of the minimal app, p99 <= 50 ms.
+   and the ratio to the minimal app. Goals: >= 50% of the minimal app, p99 <= 50 ms. Two
+   references show what every request costs before any endpoint work: ``GET /health`` (not
+   rate-limited) and ``GET /cue/formats`` (rate-limited, no database, no cache).
 3. Sends distinct, misspelled searches one at a time (each a cache miss) and prints p50/p95 per
    search type. Goal: p95 <= 25 ms.
 
@@ -34,13 +35,12 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import psycopg
 import redis
+from api_load import load
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -52,10 +52,6 @@ ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("TRACKLIST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PREFIX = "/api/v1"
-CONSONANTS, VOWELS = "bcdfghjklmnprstvwxz", "aeiouy"
-VOCABULARY = 20_000  # distinct made-up words names are built from, like real name diversity
-FAMOUS_DJS = ["Carl Cox", "Tiësto", "Sven Väth", "Adam Beyer", "Amelie Lens", "Nina Kraviz"]
-FAMOUS_EVENTS = ["Time Warp", "Tomorrowland", "Awakenings", "Ultra Music Festival Miami"]
 MINIMAL_APP = """
 from flask import Flask
 
@@ -69,131 +65,6 @@ def hello():
 _WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
 _WRK_P99 = re.compile(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _vocabulary(rng: random.Random) -> list[str]:
-    def word() -> str:
-        letters = [
-            rng.choice(CONSONANTS if n % 2 == 0 else VOWELS) for n in range(rng.randint(3, 9))
-        ]
-        return "".join(letters).capitalize()
-
-    return [word() for _ in range(VOCABULARY)]
-
-
-def _name(rng: random.Random, words: list[str], count: int) -> str:
-    return " ".join(rng.choice(words) for _ in range(count))
-
-
-def _copy(
-    cursor: psycopg.Cursor[Any], table: str, columns: str, rows: Iterator[tuple[Any, ...]]
-) -> None:
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def load(database_url: str, entries: int, seed: int = 7) -> dict[str, Any]:
-    """Fill the database; returns counts and the names the searches will misspell."""
-    rng = random.Random(seed)
-    words = _vocabulary(rng)
-    n_tracklists, n_tracks = entries // 20, entries // 2
-    n_djs, n_sources = max(len(FAMOUS_DJS), entries // 100), max(len(FAMOUS_EVENTS), entries // 200)
-    djs = FAMOUS_DJS + [_name(rng, words, 2) for _ in range(n_djs - len(FAMOUS_DJS))]
-    sources = FAMOUS_EVENTS + [
-        _name(rng, words, rng.randint(1, 3)) for _ in range(n_sources - len(FAMOUS_EVENTS))
-    ]
-    tracks = [(_name(rng, words, 2), _name(rng, words, rng.randint(1, 3))) for _ in range(n_tracks)]
-    tracklist_ids = [uuid.uuid4() for _ in range(n_tracklists)]
-    url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    started = time.perf_counter()
-    with psycopg.connect(url, autocommit=True) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%\\_trgm'")
-        trigram = cursor.fetchall()
-        for name, _definition in trigram:
-            cursor.execute(f"DROP INDEX {name}")
-        _copy(
-            cursor, "djs", "id, slug, name", ((i + 1, f"dj{i}", name) for i, name in enumerate(djs))
-        )
-        _copy(
-            cursor,
-            "sources",
-            "id, site_id, slug, name",
-            ((i + 1, f"s{i}", f"event{i}", name) for i, name in enumerate(sources)),
-        )
-        _copy(
-            cursor,
-            "tracks",
-            "id, track_key, artist, title, artist_normalized, title_normalized",
-            (
-                (i + 1, f"{a.lower()}|{t.lower()}|{i}", a, t, a.lower(), t.lower())
-                for i, (a, t) in enumerate(tracks)
-            ),
-        )
-        first = date(2010, 1, 1)
-        _copy(
-            cursor,
-            "tracklists",
-            "id, site_id, url, title, set_date, genres, track_count, status, version",
-            (
-                (
-                    tracklist_id,
-                    f"b{i}",
-                    f"https://www.1001tracklists.com/tracklist/b{i}/set-{i}.html",
-                    f"Set {i}",
-                    first + timedelta(days=i % 5000),
-                    '["Techno"]',
-                    20,
-                    "active",
-                    1,
-                )
-                for i, tracklist_id in enumerate(tracklist_ids)
-            ),
-        )
-        # Famous DJs and events get many sets each (a skewed, realistic distribution).
-        _copy(
-            cursor,
-            "tracklist_djs",
-            "tracklist_id, dj_id, position",
-            (
-                (t, rng.randint(1, min(60, n_djs)) if i % 10 == 0 else rng.randint(1, n_djs), 0)
-                for i, t in enumerate(tracklist_ids)
-            ),
-        )
-        _copy(
-            cursor,
-            "tracklist_sources",
-            "tracklist_id, source_id, position",
-            ((t, rng.randint(1, n_sources), 0) for t in tracklist_ids),
-        )
-        _copy(
-            cursor,
-            "tracklist_entries",
-            "tracklist_id, row, position, cue_ms, played_with_previous, is_id, artist, title, "
-            "mashup_parts, track_id",
-            (
-                (t, row, row, (row - 1) * 240_000, False, False, *tracks[track - 1], "[]", track)
-                for t in tracklist_ids
-                for row, track in enumerate(rng.sample(range(1, n_tracks + 1), 20), start=1)
-            ),
-        )
-        loaded = time.perf_counter() - started
-        for _index, definition in trigram:
-            cursor.execute(definition)
-        cursor.execute("ANALYZE")
-    return {
-        "tracklists": n_tracklists,
-        "entries": n_tracklists * 20,
-        "tracks": n_tracks,
-        "djs": n_djs,
-        "events": n_sources,
-        "copy_seconds": round(loaded, 1),
-        "index_seconds": round(time.perf_counter() - started - loaded, 1),
-        "dj_names": djs,
-        "event_names": sources,
-        "track_titles": [title for _artist, title in tracks[:5000]],
-        "tracklist_id": str(tracklist_ids[0]),
-    }
 
 
 def _free_port() -> int:
