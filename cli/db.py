@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -30,32 +32,29 @@ def db() -> None:
     """Database schema management (Alembic migrations shipped with the service)."""
 
 
-@db.command()
-@click.option("--revision", default="head", show_default=True, help="Target revision.")
-def upgrade(revision: str) -> None:
-    """Apply migrations; safe to run again (a no-op when up to date)."""
+def _migrate(step: Callable[[Engine], None]) -> None:
     engine = _engine()
     try:
-        migrate.upgrade(engine, revision)
+        step(engine)
         click.echo(f"{_describe(engine)} is at revision {migrate.current_revision(engine)}")
     except OperationalError as exc:
         raise _unreachable(engine, exc) from None
     finally:
         engine.dispose()
+
+
+@db.command()
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def upgrade(revision: str) -> None:
+    """Apply migrations; safe to run again (a no-op when up to date)."""
+    _migrate(lambda engine: migrate.upgrade(engine, revision))
 
 
 @db.command()
 @click.argument("revision")
 def downgrade(revision: str) -> None:
     """Revert migrations down to REVISION (``base`` removes every table)."""
-    engine = _engine()
-    try:
-        migrate.downgrade(engine, revision)
-        click.echo(f"{_describe(engine)} is at revision {migrate.current_revision(engine)}")
-    except OperationalError as exc:
-        raise _unreachable(engine, exc) from None
-    finally:
-        engine.dispose()
+    _migrate(lambda engine: migrate.downgrade(engine, revision))
 
 
 @db.command()

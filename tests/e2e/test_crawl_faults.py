@@ -25,11 +25,10 @@ from sqlalchemy.orm import Session
 from support.crawling import crawl_env, start_spider
 from support.tcpproxy import TcpProxy
 
-from crawler.localsite import LocalSite, robots_txt
+from crawler.localsite import LocalSite
 from crawler.localsite.synthetic import add_distinct_tracklists
 from store.crawl_queue import CrawlQueue
-from store.db import make_engine, make_session_factory
-from store.migrate import upgrade
+from store.db import make_session_factory
 from store.models import CrawlRequest, OutboxEvent, Tracklist, TracklistEntry, TracklistVersion
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -41,20 +40,6 @@ FAST_LEASES = {
     "TRACKLIST_WORKER_REQUEUE_AFTER": "5",
     "TRACKLIST_WORKER_MAX_ATTEMPTS": "5",
 }
-
-
-@pytest.fixture
-def site(real_pages: Path) -> Iterator[LocalSite]:
-    with LocalSite.from_directories([real_pages], robots_txt=robots_txt(crawl_delay=None)) as local:
-        yield local
-
-
-@pytest.fixture
-def database(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pika
@@ -16,27 +15,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from support.crawling import crawl_env, run_spider
 
-from crawler.localsite import LocalSite, Rule, robots_txt
+from crawler.localsite import LocalSite, Rule
 from store.crawl_queue import CrawlQueue
-from store.db import make_engine, make_session_factory
-from store.migrate import upgrade
+from store.db import make_session_factory
 from store.models import CrawlRequest, OutboxEvent, Tracklist, TracklistEntry, TracklistVersion
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def site(real_pages: Path) -> Iterator[LocalSite]:
-    with LocalSite.from_directories([real_pages], robots_txt=robots_txt(crawl_delay=None)) as local:
-        yield local
-
-
-@pytest.fixture
-def database(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,31 +10,15 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from support.crawling import crawl_env, run_spider
 
-from crawler.localsite import LocalSite, robots_txt
+from crawler.localsite import LocalSite
 from crawler.localsite.pages import JSON_TYPE, Page
 from crawler.localsite.synthetic import serve_tracklist_as
 from crawler.pages import ListingPage, parse_page
-from store.db import make_engine
-from store.migrate import upgrade
 from store.models import Tracklist
 
 pytestmark = pytest.mark.e2e
 FIXTURES = Path(__file__).resolve().parents[1] / "crawler" / "pages" / "fixtures"
 TEMPLATE = "tracklist_2hjnqr0t_bicep_nts-radio_2022-06-16.html"
-
-
-@pytest.fixture
-def site(real_pages: Path) -> Iterator[LocalSite]:
-    with LocalSite.from_directories([real_pages], robots_txt=robots_txt(crawl_delay=None)) as local:
-        yield local
-
-
-@pytest.fixture
-def database(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def _listed(real_pages: Path, name: str) -> ListingPage:
