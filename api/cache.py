@@ -13,6 +13,11 @@ Old keys simply expire (search: ``TRACKLIST_CACHE_SEARCH_TTL_HOURS``, or
 ``TRACKLIST_CACHE_FAILED_SEARCH_TTL_MINUTES`` for a search that found nothing; tracklists:
 ``TRACKLIST_CACHE_TRACKLIST_TTL_HOURS``). ``DELETE /tracklist/cache`` deletes them at once.
 
+Reading a stamp costs a database round trip, so each process remembers stamps for
+``TRACKLIST_CACHE_STAMP_SECONDS`` (default 1; 0 reads them on every request): a change is then
+served at most that long after it was stored, and a hot tracklist costs the database one query
+per second per worker instead of one per request.
+
 Every lookup counts a hit or a miss, in Redis (``{prefix}stats:cache``, for
 ``GET /admin/stats``, summed over all workers) and in Prometheus
 (``tracklists_cache_requests_total``). Without Redis, or with ``TRACKLIST_CACHE_ENABLED=false``,
@@ -24,7 +29,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import Any
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import redis
 from flask import Flask, current_app
@@ -39,7 +47,10 @@ logger = logging.getLogger(__name__)
 KINDS = ("search", "tracklist")
 _COUNTER_KEY = "tracklists.cache_counter"
 _SCRIPT_KEY = "tracklists.cache_script"
+_STAMPS_KEY = "tracklists.cache_stamps"
 _SCAN_BATCH = 500
+_MAX_STAMPS = 10_000
+T = TypeVar("T")
 # GET the entry and count the outcome in one round trip.
 _GET_AND_COUNT = """
 local value = redis.call('GET', KEYS[1])
@@ -53,8 +64,9 @@ return value
 
 
 def init_app(app: Flask) -> None:
-    """Register the Prometheus counter in the app's registry (when metrics are on)."""
+    """Set up the stamp memory and the Prometheus counter (when metrics are on)."""
     config: Settings = app.extensions[SETTINGS_KEY]
+    app.extensions[_STAMPS_KEY] = _Stamps()
     if not config.metrics_enabled:
         return
     with app.app_context():
@@ -65,6 +77,37 @@ def init_app(app: Flask) -> None:
         ("cache", "result"),
         registry=registry,
     )
+
+
+class _Stamps:
+    """Stamps remembered by this process for a short while (thread-safe, bounded)."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, seconds: float, read: Callable[[], T]) -> T:
+        now = time.monotonic()
+        with self._lock:
+            found = self._values.get(key)
+        if found is not None and found[0] > now:
+            value: T = found[1]
+            return value
+        value = read()
+        with self._lock:
+            if len(self._values) >= _MAX_STAMPS:
+                self._values.clear()  # simpler than LRU; it only costs re-reads
+            self._values[key] = (now + seconds, value)
+        return value
+
+
+def stamp(name: str, read: Callable[[], T]) -> T:
+    """The data stamp ``name``, from ``read()`` or remembered for a moment (see above)."""
+    seconds = settings().cache_stamp_seconds
+    if seconds <= 0 or _client() is None:
+        return read()
+    stamps: _Stamps = current_app.extensions[_STAMPS_KEY]
+    return stamps.get(name, seconds, read)
 
 
 def cache_key(kind: str, *parts: object) -> str:

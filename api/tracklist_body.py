@@ -26,14 +26,17 @@ def tracklist_body(
     session: Session, tracklist_id: uuid.UUID, include_transitions: bool
 ) -> tuple[bytes, bool] | None:
     """The Tracklist model as JSON bytes and whether the cache had it; ``None``: no such id."""
-    stamp = session.execute(
-        select(Tracklist.version, Tracklist.updated_at).where(Tracklist.id == tracklist_id)
-    ).one_or_none()
-    if stamp is None:
+
+    def read() -> tuple[int, str] | None:
+        row = session.execute(
+            select(Tracklist.version, Tracklist.updated_at).where(Tracklist.id == tracklist_id)
+        ).one_or_none()
+        return None if row is None else (row.version, row.updated_at.isoformat())
+
+    found = cache.stamp(f"tracklist:{tracklist_id}", read)
+    if found is None:
         return None
-    key = cache.cache_key(
-        "tracklist", str(tracklist_id), stamp.version, stamp.updated_at, include_transitions
-    )
+    key = cache.cache_key("tracklist", str(tracklist_id), *found, include_transitions)
     cached = cache.get("tracklist", key)
     if cached is not None:
         return cached, True

@@ -93,6 +93,7 @@ class Settings(BaseModel):
     cache_search_ttl_hours: float = Field(24, gt=0)
     cache_failed_search_ttl_minutes: float = Field(30, gt=0)
     cache_tracklist_ttl_hours: float = Field(24, gt=0)
+    cache_stamp_seconds: float = Field(1.0, ge=0, le=60)
     cache_key_prefix: str = "tracklist:"
     redis_url: str | None = None
 
@@ -117,6 +118,7 @@ class Settings(BaseModel):
 
     # --- service --------------------------------------------------------------------------
     log_level: LogLevel = "INFO"
+    log_format: Literal["json", "text"] = "json"
     metrics_enabled: bool = True
     health_check_enabled: bool = True
     debug_mode: bool = False

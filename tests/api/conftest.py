@@ -86,6 +86,8 @@ def api_settings(api_database_url: str, redis_prefix: str) -> Settings:
         api_rate_limit_authenticated="100000/minute",
         api_rate_limit_login="100000/minute",
         mq_rabbitmq_url="amqp://guest:guest@127.0.0.1:5672/",
+        # Changes must show at once in tests (test_api_tracklists tests the delay itself).
+        cache_stamp_seconds=0,
     )
 
 

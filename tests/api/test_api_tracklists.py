@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -272,3 +273,17 @@ def test_tracklist_cache_hit_then_invalidated_by_a_change(
     assert client.get(path).headers["X-Cache"] == "MISS"
     stats = client.get(f"{PREFIX}/admin/stats", headers=bearer(login("admin")["access_token"]))
     assert stats.json["cache"]["tracklist"] == {"hits": 2, "misses": 3, "hit_rate": 0.4}
+
+
+def test_each_process_trusts_a_stamp_for_a_moment(
+    api_settings: Settings, store_sessions: sessionmaker[Session]
+) -> None:
+    client = create_app(api_settings, cache_stamp_seconds=0.5).test_client()
+    parsed = page(uuid.uuid4().hex[:10], [("Stamp Twin", "stamptwin")], None, "2024-01-01")
+    path = f"{PREFIX}/tracklist/{store_page(store_sessions, parsed)}"
+    assert client.get(path).headers["X-Cache"] == "MISS"
+    store_page(store_sessions, changed(parsed, "Stamp Twin, changed"))
+    stale = client.get(path)  # within the moment: the version read before the change
+    assert (stale.headers["X-Cache"], stale.json["title"]) == ("HIT", parsed.title)
+    time.sleep(0.6)
+    assert client.get(path).json["title"] == "Stamp Twin, changed"
