@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "serve": "cli.serve:serve",
     "up": "cli.up:up",
     "relay": "cli.relay:relay",
+    "consume": "cli.consume:consume",
+    "mq": "cli.mq:mq",
     "parse": "cli.parse:parse",
     "record": "cli.record:record",
 }
