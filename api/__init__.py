@@ -39,6 +39,7 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
         health,
         metrics,
         openapi,
+        plays,
         ratelimit,
         search,
         security,
@@ -77,6 +78,7 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
     api.register_blueprint(search.bp, url_prefix=f"{prefix}/search")
     api.register_blueprint(tracklists.bp, url_prefix=f"{prefix}/tracklist")
     api.register_blueprint(cue_files.bp, url_prefix=f"{prefix}/cue")
+    api.register_blueprint(plays.bp, url_prefix=prefix)
 
     # After the blueprints: the login view gets its own limit by endpoint.
     ratelimit.init_app(app)
