@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from pathlib import Path
@@ -13,7 +12,7 @@ import pika.exceptions
 
 from cli.common import settings_or_exit
 from pipelines.relay import OutboxRelay, drain
-from store import heartbeats
+from store import heartbeats, logs
 from store.db import make_engine, make_session_factory
 
 
@@ -28,8 +27,7 @@ def relay_heartbeat_file(data_dir: Path) -> Path:
 def relay(once: bool, timeout: float) -> None:
     """Publish committed outbox events to the exchange, with confirms; Ctrl-C stops cleanly."""
     settings = settings_or_exit()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("pika").setLevel(logging.WARNING)
+    logs.configure("relay", settings.log_level, settings.log_format)
     engine = make_engine(settings.sqlalchemy_url, pool_size=2)
     publisher = OutboxRelay(
         make_session_factory(engine), settings.mq_rabbitmq_url, settings.mq_exchange_name

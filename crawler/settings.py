@@ -7,6 +7,7 @@ place where the service's configuration becomes Scrapy's. Politeness is on by de
 from __future__ import annotations
 
 from crawler.middlewares import defaults as _politeness
+from store import logs
 from store.config import ConfigError, load_settings
 
 try:
@@ -82,6 +83,11 @@ TRACKLIST_MQ_URL = _config.mq_rabbitmq_url
 TRACKLIST_MQ_EXCHANGE = _config.mq_exchange_name
 
 LOG_LEVEL = _config.log_level
+if _config.log_format == "json":
+    # Scrapy's own handler writes text from its very first line; ours writes JSON lines, so
+    # Scrapy installs none (LOG_ENABLED=False) and every record reaches ours instead.
+    LOG_ENABLED = False
+    logs.configure("crawler", _config.log_level, "json")
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 

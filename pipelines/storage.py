@@ -72,6 +72,10 @@ class StorePipeline:
         )
         self.stats.inc_value(f"store/{result.outcome}")
         log.info(
-            "tracklist %s %s (version %d)", result.tracklist_id, result.outcome, result.version
+            "tracklist %s %s (version %d)",
+            result.tracklist_id,
+            result.outcome,
+            result.version,
+            extra={"correlation_id": item.correlation_id, "url": item.page.url},
         )
         return item

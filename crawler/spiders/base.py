@@ -94,7 +94,14 @@ class SiteSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         status = "blocked" if isinstance(failure.value, BlockedByAntiBot) else "failed"
         self.count(f"requests/{status}")
-        self.logger.warning("%s %s: %s", status, getattr(request, "url", "?"), failure.value)
+        correlation_id = request.meta.get("correlation_id") if request is not None else None
+        self.logger.warning(
+            "%s %s: %s",
+            status,
+            getattr(request, "url", "?"),
+            failure.value,
+            extra={"correlation_id": correlation_id},
+        )
         if request is not None:
             self.request_failed(request, status, f"{type(failure.value).__name__}: {failure.value}")
 

@@ -50,6 +50,12 @@ def test_tracklist_spider_stores_every_page_and_events_go_out(
     env = crawl_env(site.base_url, postgres_url, redis_url)
     result = run_spider("tracklist", env, f"urls_file={urls}")
     assert result.returncode == 0, result.stderr[-3000:]
+    # Logs are JSON lines; each stored page is one event naming its URL.
+    lines = result.stderr.strip().splitlines()
+    events = [json.loads(line) for line in lines]  # every line, from the first
+    stored_lines = [e for e in events if e["logger"] == "pipelines.storage"]
+    assert {e.get("url") for e in stored_lines} == {d["url"] for d in expected.values()}, stored_lines
+    assert all(e["component"] == "crawler" for e in events)
 
     with Session(database) as session:
         stored = {t.site_id: t for t in session.scalars(select(Tracklist))}

@@ -1,0 +1,71 @@
+"""Structured logs: one JSON object per line, with the correlation id of the work at hand.
+
+Every process (API, crawler, relay, consumers) logs through :func:`configure`. A correlation
+id travels from the API request that queued a crawl, through the worker that ran it, to the
+events it produced; log calls carry it with ``extra={"correlation_id": ...}`` or, within a
+request or message handler, through :data:`correlation_id` (a context variable).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+
+# LogRecord attributes that are not extras a caller passed.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as one JSON line: time, level, logger, message, component, ids, extras."""
+
+    def __init__(self, component: str) -> None:
+        super().__init__()
+        self.component = component
+
+    def format(self, record: logging.LogRecord) -> str:
+        event: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "component": self.component,
+        }
+        current = correlation_id.get()
+        if current is not None:
+            event["correlation_id"] = current
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                # Scrapy adds the spider object itself; its name is what a reader wants.
+                event[key] = getattr(value, "name", value) if key == "spider" else value
+        if record.exc_info:
+            event["exception"] = self.formatException(record.exc_info)
+        return json.dumps(event, default=str, ensure_ascii=False)
+
+
+def configure(component: str, level: str = "INFO", fmt: str = "json") -> None:
+    """Send every log record to stderr, as JSON lines (``fmt="json"``) or plain text."""
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter(component))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # pika logs every connection step at INFO; its warnings and errors still come through.
+    logging.getLogger("pika").setLevel(max(logging.WARNING, root.level))
+
+
+def use_json_formatter(component: str) -> None:
+    """Switch the handlers someone else installed (Scrapy's) to JSON lines."""
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(JsonFormatter(component))

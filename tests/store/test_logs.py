@@ -1,0 +1,71 @@
+"""JSON log lines: fields, the correlation id from context or extras, exceptions."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from store import logs
+
+
+def _record(message: str, **extra: object) -> logging.LogRecord:
+    record = logging.LogRecord("crawler.x", logging.WARNING, __file__, 1, message, None, None)
+    for key, value in extra.items():
+        setattr(record, key, value)
+    return record
+
+
+def test_one_json_object_per_line_with_extras() -> None:
+    line = logs.JsonFormatter("worker").format(_record("stored", correlation_id="c-1", url="u"))
+    event = json.loads(line)
+    assert "\n" not in line
+    assert event["level"] == "WARNING"
+    assert event["logger"] == "crawler.x"
+    assert event["message"] == "stored"
+    assert event["component"] == "worker"
+    assert (event["correlation_id"], event["url"]) == ("c-1", "u")
+    assert event["time"].endswith("+00:00")
+
+
+def test_correlation_id_from_context() -> None:
+    token = logs.correlation_id.set("from-request")
+    try:
+        event = json.loads(logs.JsonFormatter("api").format(_record("hello")))
+    finally:
+        logs.correlation_id.reset(token)
+    assert event["correlation_id"] == "from-request"
+
+
+def test_spider_objects_are_logged_by_name_and_exceptions_kept() -> None:
+    class Spider:
+        name = "worker"
+
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        record = _record("failed", spider=Spider())
+        record.exc_info = sys.exc_info()
+    event = json.loads(logs.JsonFormatter("crawler").format(record))
+    assert event["spider"] == "worker"
+    assert "ValueError: boom" in event["exception"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_configure_replaces_handlers(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        logs.configure("relay", "INFO", fmt)
+        logging.getLogger("relay.test").info("published %d", 3)
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    if fmt == "json":
+        assert json.loads(err)["message"] == "published 3"
+    else:
+        assert err.endswith("relay.test: published 3")
