@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, Select, case, event, func, literal, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, case, event, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from crawler.pages.identity import normalize
@@ -39,7 +39,11 @@ from store.models import (
     TracklistSource,
 )
 
-MAX_CANDIDATES = 200
+MAX_CANDIDATES = 50
+# pg_trgm's default (0.3) lets names that share one word of two match ("Carl Cox" ~ "Carl
+# Craig"); 0.4 still takes one-letter typos ("carl coxx" 0.7, "karl cox" 0.55) and a name's
+# single word ("cox" ~ "Carl Cox" 0.5), with far fewer candidates to rank.
+SIMILARITY_THRESHOLD = 0.4
 _S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
 SEARCH_TYPES = ("dj", "event", "track")
 
@@ -95,6 +99,7 @@ def candidates(session: Session, search_type: str, folded_query: str) -> list[Ca
         display, key = model.name, model.id
     matches: list[ColumnElement[bool]] = [column.like(pattern, escape="\\") for column in columns]
     if postgres:
+        session.execute(text(f"SET LOCAL pg_trgm.similarity_threshold = {SIMILARITY_THRESHOLD}"))
         matches += [column.op("%")(folded_query) for column in columns]
     inner = (
         select(
