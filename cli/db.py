@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import click
@@ -10,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from cli.common import settings_or_exit
 from store import migrate
+from store.access import grant_read_only
 from store.db import make_engine
 
 
@@ -70,3 +72,23 @@ def current() -> None:
         engine.dispose()
     state = "up to date" if revision == head else f"behind (head is {head})"
     click.echo(f"{_describe(engine)}: {revision or 'empty (no migrations applied)'} - {state}")
+
+
+@db.command("grant-readonly")
+@click.argument("role")
+@click.option("--password-stdin", is_flag=True, help="Read the role's password from stdin.")
+def grant_readonly(role: str, password_stdin: bool) -> None:
+    """Create (or update) a read-only PostgreSQL ROLE for data teams: SELECT on the data
+    tables and documented views, nothing on credentials; sessions read-only by default."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    engine = _engine()
+    try:
+        with engine.begin() as connection:
+            grant_read_only(connection, role, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OperationalError as exc:
+        raise _unreachable(engine, exc) from None
+    finally:
+        engine.dispose()
+    click.echo(f"role {role} can read {_describe(engine)} (see docs/schema.md)")

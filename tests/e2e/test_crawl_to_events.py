@@ -54,7 +54,7 @@ def test_tracklist_spider_stores_every_page_and_events_go_out(
     lines = result.stderr.strip().splitlines()
     events = [json.loads(line) for line in lines]  # every line, from the first
     stored_lines = [e for e in events if e["logger"] == "pipelines.storage"]
-    assert {e.get("url") for e in stored_lines} == {d["url"] for d in expected.values()}, stored_lines
+    assert {e.get("url") for e in stored_lines} == {d["url"] for d in expected.values()}
     assert all(e["component"] == "crawler" for e in events)
 
     with Session(database) as session:
