@@ -41,6 +41,7 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
         openapi,
         plays,
         ratelimit,
+        request_ids,
         search,
         security,
         tracklists,
@@ -61,6 +62,7 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
             app.wsgi_app, x_for=settings.api_trusted_proxies, x_proto=settings.api_trusted_proxies
         )
 
+    request_ids.init_app(app)
     errors.init_app(app)
     db.init_app(app)
     redis_store.init_app(app)

@@ -12,3 +12,12 @@ def child_exit(_server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def post_fork(_server: Any, _worker: Any) -> None:
+    """Each worker logs like every other process: JSON lines (or text), at the service's level."""
+    from store import logs
+    from store.config import load_settings
+
+    settings = load_settings()
+    logs.configure("api", settings.log_level, settings.log_format)

@@ -32,14 +32,15 @@ def gunicorn_argv(settings: Settings) -> list[str]:
         f"{settings.api_host}:{settings.api_port}",
         "--log-level",
         settings.api_log_level,
-        "--access-logfile",
-        "-",
         "--config",
         "python:api.gunicorn_hooks",
         # gunicorn 27's control socket (~/.gunicorn/gunicorn.ctl) manages workers at run time;
         # we do not use it, and two servers on one host would share its path.
         "--no-control-socket",
     ]
+    if settings.log_format == "text":
+        # With JSON logs the app logs each request itself (api.request_ids), as JSON.
+        argv += ["--access-logfile", "-"]
     if settings.api_reload:
         argv.append("--reload")
     # No --preload: each worker creates its own engine and connections after the fork.

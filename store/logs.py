@@ -1,9 +1,10 @@
 """Structured logs: one JSON object per line, with the correlation id of the work at hand.
 
-Every process (API, crawler, relay, consumers) logs through :func:`configure`. A correlation
-id travels from the API request that queued a crawl, through the worker that ran it, to the
-events it produced; log calls carry it with ``extra={"correlation_id": ...}`` or, within a
-request or message handler, through :data:`correlation_id` (a context variable).
+Every process (API, crawler, relay, consumers) logs through :func:`configure`. A crawl's
+correlation id travels from the API request that queued it, through the worker that ran it,
+to the events it produced; log calls carry it with ``extra={"correlation_id": ...}``. Within
+one API request every line also carries that request's id (:data:`request_id`, a context
+variable the API binds from the ``X-Request-ID`` header or makes up).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # LogRecord attributes that are not extras a caller passed.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -39,9 +40,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "component": self.component,
         }
-        current = correlation_id.get()
+        current = request_id.get()
         if current is not None:
-            event["correlation_id"] = current
+            event["request_id"] = current
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 # Scrapy adds the spider object itself; its name is what a reader wants.

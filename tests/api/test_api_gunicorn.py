@@ -5,6 +5,7 @@ Real PostgreSQL and Redis; tokens, the blocklist and rate limits must hold acros
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -181,3 +182,22 @@ def test_errors_and_metrics_through_gunicorn(server: Server) -> None:
     metrics = requests.get(f"{server.url}/metrics", timeout=10)
     assert metrics.status_code == 200
     assert 'route="<unmatched>",status="404"' in metrics.text
+
+
+def test_requests_are_logged_as_json_lines_with_their_request_id(server: Server) -> None:
+    answer = requests.get(f"{server.url}/health", headers={"X-Request-ID": "trace-42"}, timeout=10)
+    assert answer.headers["X-Request-ID"] == "trace-42"
+    log_file = server.cwd / "gunicorn.log"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        events = [
+            json.loads(line)
+            for line in log_file.read_text().splitlines()
+            if line.startswith('{"time"')
+        ]
+        mine = [e for e in events if e.get("request_id") == "trace-42"]
+        if mine:
+            break
+        time.sleep(0.2)
+    assert mine, log_file.read_text()[-2000:]
+    assert (mine[0]["component"], mine[0]["route"], mine[0]["status"]) == ("api", "/health", 200)

@@ -29,13 +29,13 @@ def test_one_json_object_per_line_with_extras() -> None:
     assert event["time"].endswith("+00:00")
 
 
-def test_correlation_id_from_context() -> None:
-    token = logs.correlation_id.set("from-request")
+def test_request_id_from_context() -> None:
+    token = logs.request_id.set("req-7")
     try:
-        event = json.loads(logs.JsonFormatter("api").format(_record("hello")))
+        event = json.loads(logs.JsonFormatter("api").format(_record("hello", correlation_id="c")))
     finally:
-        logs.correlation_id.reset(token)
-    assert event["correlation_id"] == "from-request"
+        logs.request_id.reset(token)
+    assert (event["request_id"], event["correlation_id"]) == ("req-7", "c")
 
 
 def test_spider_objects_are_logged_by_name_and_exceptions_kept() -> None:
