@@ -22,6 +22,7 @@ from prometheus_client import (
 )
 
 from api.extensions import SETTINGS_KEY
+from api.metrics_state import ServiceState
 from store.config import Settings
 
 bp = Blueprint("metrics", __name__)
@@ -53,7 +54,9 @@ def init_app(app: Flask) -> None:
     config: Settings = app.extensions[SETTINGS_KEY]
     if not config.metrics_enabled:
         return
-    app.extensions[_REGISTRY_KEY] = Metrics(CollectorRegistry(auto_describe=True))
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(ServiceState())
+    app.extensions[_REGISTRY_KEY] = Metrics(registry)
     app.before_request(_start_timer)
     app.after_request(_record)
     app.register_blueprint(bp)
@@ -85,6 +88,8 @@ def metrics() -> Response:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        # Counters come from every worker's files; state gauges are read now, by this one.
+        registry.register(ServiceState())
     else:
         registry = current_metrics().registry
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
