@@ -104,13 +104,13 @@ REDIS_URL = TRACKLIST_REDIS_URL  # scrapy-redis reads this name
 TRACKLIST_CRAWL_QUEUE_KEY = "tracklists:crawl:requests"
 # A worker takes this many requests at a time and holds leases on them, renewed every
 # RENEW_INTERVAL while it lives; a dead worker's leases expire and any worker requeues them.
-TRACKLIST_WORKER_BATCH = 4
-TRACKLIST_WORKER_LEASE_SECONDS = 300.0
-TRACKLIST_WORKER_RENEW_INTERVAL = 60.0
+TRACKLIST_WORKER_BATCH = _config.worker_batch
+TRACKLIST_WORKER_LEASE_SECONDS = _config.worker_lease_seconds
+TRACKLIST_WORKER_RENEW_INTERVAL = _config.worker_renew_interval
 # Queued requests older than this that Redis no longer holds (e.g. after a restart) are pushed
 # again; a request whose worker died MAX_ATTEMPTS times fails.
-TRACKLIST_WORKER_REQUEUE_AFTER = 600.0
-TRACKLIST_WORKER_MAX_ATTEMPTS = 3
+TRACKLIST_WORKER_REQUEUE_AFTER = _config.worker_requeue_after
+TRACKLIST_WORKER_MAX_ATTEMPTS = _config.worker_max_attempts
 # 0 = run until stopped; tests and one-shot runs close an idle worker after this many seconds.
 MAX_IDLE_TIME_BEFORE_CLOSE = 0
 

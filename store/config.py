@@ -84,6 +84,13 @@ class Settings(BaseModel):
         "TracklistService/0.1 (+https://github.com/tracktion/tracklist-service)"
     )
 
+    # --- on-demand crawl workers (see README "On-demand crawls") ---------------------------
+    worker_batch: int = Field(4, ge=1, le=100)
+    worker_lease_seconds: float = Field(300.0, gt=0)
+    worker_renew_interval: float = Field(60.0, gt=0)
+    worker_requeue_after: float = Field(600.0, ge=0)
+    worker_max_attempts: int = Field(3, ge=1, le=100)
+
     # --- cache (Redis) --------------------------------------------------------------------
     cache_enabled: bool = True
     cache_redis_host: str = "localhost"
