@@ -17,10 +17,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, text, true
 from sqlalchemy.orm import Session
 
 from store.models import Dj, Track, Tracklist, TracklistDj, TracklistEntry
+
+# From this many sets on, a track's plays are paged by walking sets in date order.
+POPULAR_SETS = 200
+_UNDATED_ORDER = (Tracklist.id, TracklistEntry.row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,39 +90,107 @@ class SharedTrack:
     plays_b: int
 
 
-def track_plays(session: Session, track_id: int, *, limit: int, offset: int) -> TrackPlays | None:
-    """Every set that played ``track_id`` (a page of them), or None for an unknown track."""
+def track_plays(
+    session: Session,
+    track_id: int,
+    *,
+    limit: int,
+    offset: int,
+    popular_sets: int = POPULAR_SETS,
+) -> TrackPlays | None:
+    """Every set that played ``track_id`` (a page of them), or None for an unknown track.
+
+    Plays come newest set first, undated sets last. For a track played in ``popular_sets``
+    sets or more, PostgreSQL walks the sets in date order and probes each for the track (a
+    page costs a few dozen index probes) instead of sorting every play.
+    """
     track = session.get(Track, track_id)
     if track is None:
         return None
+    _plan_for_the_values(session)
     play_count, set_count = session.execute(
-        select(
-            func.count(TracklistEntry.id), func.count(TracklistEntry.tracklist_id.distinct())
-        ).where(TracklistEntry.track_id == track_id)
+        select(func.count(), func.count(TracklistEntry.tracklist_id.distinct())).where(
+            TracklistEntry.track_id == track_id
+        )
     ).one()
     base = _plays_query().where(TracklistEntry.track_id == track_id)
-    first = session.execute(
-        base.order_by(
-            Tracklist.set_date.is_(None),
-            Tracklist.set_date,
-            Tracklist.scraped_at,
-            TracklistEntry.row,
-        ).limit(1)
-    ).all()
-    page = session.execute(
-        base.order_by(
-            Tracklist.set_date.is_(None),
-            Tracklist.set_date.desc(),
-            Tracklist.id,
-            TracklistEntry.row,
+    undated = base.where(Tracklist.set_date.is_(None))
+    if set_count >= popular_sets and session.get_bind().dialect.name == "postgresql":
+        first = session.execute(_date_walk(track_id, newest_first=False).limit(1)).all()
+        first = first or session.execute(undated.order_by(*_UNDATED_ORDER).limit(1)).all()
+        page: list[Any] = list(
+            session.execute(_date_walk(track_id).limit(limit).offset(offset)).all()
         )
-        .limit(limit)
-        .offset(offset)
-    ).all()
+        if len(page) < limit:  # past the dated plays: the undated ones follow
+            dated = session.scalar(
+                select(func.count())
+                .select_from(TracklistEntry)
+                .join(Tracklist, Tracklist.id == TracklistEntry.tracklist_id)
+                .where(TracklistEntry.track_id == track_id, Tracklist.set_date.is_not(None))
+            )
+            skip = max(0, offset - (dated or 0))
+            page += session.execute(
+                undated.order_by(*_UNDATED_ORDER).limit(limit - len(page)).offset(skip)
+            ).all()
+    else:
+        dated_last = Tracklist.set_date.is_(None)
+        first = session.execute(
+            base.order_by(dated_last, Tracklist.set_date, *_UNDATED_ORDER).limit(1)
+        ).all()
+        page = list(
+            session.execute(
+                base.order_by(dated_last, Tracklist.set_date.desc(), *_UNDATED_ORDER)
+                .limit(limit)
+                .offset(offset)
+            ).all()
+        )
     djs = _djs_of(session, {row.tracklist_id for row in [*first, *page]})
     plays = [_play(row, djs) for row in page]
     return TrackPlays(
         _track_ref(track), play_count, set_count, _play(first[0], djs) if first else None, plays
+    )
+
+
+def _plan_for_the_values(session: Session) -> None:
+    """Make PostgreSQL plan each query for its actual track or DJ, in this transaction.
+
+    psycopg prepares a statement after a few executions and PostgreSQL may then reuse one
+    generic plan for every id; a generic plan fit for a rarely played track takes 30x longer
+    on the most played one (measured with bench/plays.py).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+def _date_walk(track_id: int, *, newest_first: bool = True) -> Select[Any]:
+    """The track's plays in dated sets, sets walked in date order (PostgreSQL: LATERAL).
+
+    The lateral reference makes the sets the outer side of the join, so the planner reads
+    ``ix_tracklists_set_date`` in order and probes each set's entries, whatever it estimates.
+    """
+    sets = (
+        select(Tracklist.id, Tracklist.title, Tracklist.url, Tracklist.set_date)
+        .where(Tracklist.set_date.is_not(None))
+        .subquery("sets")
+    )
+    rows = (
+        select(TracklistEntry.row, TracklistEntry.position, TracklistEntry.cue_ms)
+        .where(TracklistEntry.tracklist_id == sets.c.id, TracklistEntry.track_id == track_id)
+        .lateral("rows")
+    )
+    when = sets.c.set_date.desc() if newest_first else sets.c.set_date
+    return (
+        select(
+            sets.c.id.label("tracklist_id"),
+            sets.c.title,
+            sets.c.url,
+            sets.c.set_date,
+            rows.c.row,
+            rows.c.position,
+            rows.c.cue_ms,
+        )
+        .select_from(sets.join(rows, true()))
+        .order_by(when, sets.c.id, rows.c.row)
     )
 
 
@@ -129,7 +201,8 @@ def dj_top_tracks(
     dj = session.scalars(select(Dj).where(Dj.slug == slug)).one_or_none()
     if dj is None:
         return None
-    plays = func.count(TracklistEntry.id).label("plays")
+    _plan_for_the_values(session)
+    plays = func.count().label("plays")
     sets = func.count(TracklistEntry.tracklist_id.distinct()).label("sets")
     rows = session.execute(
         select(TracklistEntry.track_id, plays, sets, func.max(Tracklist.set_date).label("last"))
@@ -155,6 +228,7 @@ def shared_tracks(
     found = {dj.slug: dj for dj in session.scalars(select(Dj).where(Dj.slug.in_((slug_a, slug_b))))}
     if slug_a not in found or slug_b not in found:
         return None
+    _plan_for_the_values(session)
     a = _dj_track_counts(found[slug_a].id).subquery("a")
     b = _dj_track_counts(found[slug_b].id).subquery("b")
     joined = a.join(b, a.c.track_id == b.c.track_id)
@@ -174,7 +248,7 @@ def shared_tracks(
 
 def _dj_track_counts(dj_id: int) -> Select[int | None, int]:
     return (
-        select(TracklistEntry.track_id, func.count(TracklistEntry.id).label("plays"))
+        select(TracklistEntry.track_id, func.count().label("plays"))
         .join(TracklistDj, TracklistDj.tracklist_id == TracklistEntry.tracklist_id)
         .where(TracklistDj.dj_id == dj_id, TracklistEntry.track_id.is_not(None))
         .group_by(TracklistEntry.track_id)

@@ -5,6 +5,7 @@ from store.models.base import Base, utcnow
 from store.models.catalogue import Dj, Source, Track
 from store.models.messaging import ProcessedMessage
 from store.models.operations import CRAWL_STATUSES, CrawlRequest, OutboxEvent
+from store.models.plays import SET_TRACKS_INDEX, TRACK_SETS_INDEX
 from store.models.tracklists import (
     TRACKLIST_STATUSES,
     CueFile,
@@ -18,7 +19,9 @@ from store.models.tracklists import (
 __all__ = [
     "CRAWL_STATUSES",
     "ROLES",
+    "SET_TRACKS_INDEX",
     "TRACKLIST_STATUSES",
+    "TRACK_SETS_INDEX",
     "ApiKey",
     "Base",
     "CrawlRequest",

@@ -157,3 +157,15 @@ def test_the_views_are_documented() -> None:
     views = doc.split("\n## Views\n", 1)[1].split("\n## ", 1)[0]
     for view in VIEWS:
         assert f"### `{view}`" in views, f"docs/schema.md: no section for view {view}"
+
+
+def test_popular_tracks_walk_sets_by_date_with_the_same_answer(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as session:
+        for title in ("One", "Two", "Three"):
+            track = _track(session, title)
+            for offset in range(4):
+                usual = plays.track_plays(session, track, limit=1, offset=offset)
+                walked = plays.track_plays(session, track, limit=1, offset=offset, popular_sets=1)
+                assert walked == usual, (title, offset)
