@@ -116,7 +116,8 @@ class SharedTracksSchema(ma.Schema):
     tracks = ma.fields.List(ma.fields.Nested(SharedTrackSchema), required=True)
 
 
-@bp.route("/tracks/<int:track_id>/plays", methods=["GET"])
+# Bounded like the bigint ids it looks up: a larger number is a 404, not a database error.
+@bp.route("/tracks/<int(max=9223372036854775807):track_id>/plays", methods=["GET"])
 @require_role("reader")
 @bp.arguments(PageArgs, location="query")
 @bp.response(200, TrackPlaysSchema)
