@@ -20,6 +20,7 @@ import redis
 from flask import Flask, current_app, g
 from flask_jwt_extended import JWTManager
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.config import Settings
@@ -73,7 +74,12 @@ class Database:
     def _close_session(_error: BaseException | None) -> None:
         session: Session | None = g.pop("db_session", None)
         if session is not None:
-            session.close()
+            try:
+                session.close()
+            except DBAPIError as exc:
+                # The server went away mid-request: the answer (a 503) is already made, and the
+                # pool discards the dead connection; a failing rollback must not turn it into 500.
+                logger.warning("closing a session on a lost connection: %s", exc.orig)
 
 
 class RedisStore:

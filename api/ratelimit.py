@@ -92,8 +92,11 @@ def init_app(app: Flask) -> Limiter:
         ),
         strategy="fixed-window",
         headers_enabled=True,
-        # Redis failing after start-up: keep limiting per process rather than erroring.
+        # Redis failing after start-up: keep limiting per process rather than erroring, and a
+        # hit that was in flight when the connection broke lets its request through (logged)
+        # instead of answering 500.
         in_memory_fallback_enabled=True,
+        swallow_errors=True,
     )
     limiter.request_filter(lambda: request.endpoint in EXEMPT_ENDPOINTS)
     limiter.init_app(app)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from support.service import service_unavailable
 
 from store.db import make_engine
 
@@ -23,13 +24,6 @@ REAL_PAGES = ROOT.parent / "shared" / "real-pages"
 POSTGRES_ADMIN_URL = os.environ.get(
     "TRACKLIST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-
-
-def service_unavailable(reason: str) -> None:
-    """Skip locally, fail in CI (``CI`` set), when a real service the test needs is down."""
-    if os.environ.get("CI"):
-        pytest.fail(f"required service unavailable in CI: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

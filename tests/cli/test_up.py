@@ -4,83 +4,24 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pika
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from support.service import Up, free_port, wait_for
 
 from crawler.localsite import LocalSite, robots_txt
 from store.crawl_queue import CrawlQueue
 from store.db import make_engine, make_session_factory
 from store.models import CrawlRequest, OutboxEvent
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Up:
-    """A running ``tracklists up`` whose console output is collected line by line."""
-
-    def __init__(self, env: dict[str, str], port: int, *args: str) -> None:
-        self.port = port
-        self.lines: list[str] = []
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "cli", "up", *args],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.append(line.rstrip())
-
-    def said(self, pattern: str) -> re.Match[str] | None:
-        return next((m for line in list(self.lines) if (m := re.search(pattern, line))), None)
-
-    def health(self) -> bool:
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{self.port}/health", timeout=2
-            ) as answer:
-                return bool(answer.status == 200)
-        except OSError:
-            return False
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=60)
-
-
-def _wait(condition: Callable[[], object], timeout: float, up: Up) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline or up.process.poll() is not None:
-            raise AssertionError("not reached; output:\n" + "\n".join(up.lines[-40:]))
-        time.sleep(0.3)
 
 
 @pytest.fixture
@@ -93,7 +34,7 @@ def base_env() -> dict[str, str]:
 def test_embedded_mode_runs_with_nothing_installed(
     base_env: dict[str, str], tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **base_env,
         "TRACKLIST_DATA_DIR": str(tmp_path / "var"),
@@ -103,7 +44,7 @@ def test_embedded_mode_runs_with_nothing_installed(
     }
     up = Up(env, port)
     try:
-        _wait(up.health, 90, up)
+        wait_for(up.health, 90, up)
         assert up.said(r"embedded SQLite")
         assert up.said(r"disabled: crawl worker: Redis unreachable")
         assert up.said(r"disabled: outbox relay: RabbitMQ unreachable")
@@ -121,7 +62,7 @@ def test_demo_crawls_the_sample_sets_with_nothing_installed(
     from crawler.localsite.demo import DEMO_SETS
     from store.models import Tracklist
 
-    port = _free_port()
+    port = free_port()
     env = {
         **base_env,
         "TRACKLIST_DATA_DIR": str(tmp_path / "var"),
@@ -132,14 +73,14 @@ def test_demo_crawls_the_sample_sets_with_nothing_installed(
     up = Up(env, port, "--demo")
     started = time.monotonic()
     try:
-        _wait(lambda: up.said(r"demo crawl finished \(exit 0\)"), 90, up)
+        wait_for(lambda: up.said(r"demo crawl finished \(exit 0\)"), 90, up)
         engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'tracklists.db'}")
         with Session(engine) as session:
             stored = set(session.scalars(select(Tracklist.site_id)))
         engine.dispose()
         assert stored == {demo.site_id for demo in DEMO_SETS}
         assert time.monotonic() - started < 60  # "within a minute"
-        _wait(up.health, 30, up)
+        wait_for(up.health, 30, up)
     finally:
         code = up.stop()
     assert code == 0
@@ -161,7 +102,7 @@ def test_full_mode_crawls_publishes_and_restarts_a_killed_worker(
 ) -> None:
     import redis
 
-    port = _free_port()
+    port = free_port()
     exchange = f"up_{uuid.uuid4().hex[:8]}"
     env = {
         **base_env,
@@ -183,14 +124,14 @@ def test_full_mode_crawls_publishes_and_restarts_a_killed_worker(
     up = Up(env, port)
     client = redis.Redis.from_url(redis_url)
     try:
-        _wait(up.health, 90, up)
+        wait_for(up.health, 90, up)
         worker = up.said(r"started worker \(pid (\d+)\)")
         assert worker is not None
         assert up.said(r"started relay")
         # A killed worker is restarted by the supervisor.
         os.kill(int(worker.group(1)), signal.SIGKILL)
-        _wait(lambda: up.said(r"worker exited with -9; restarting"), 30, up)
-        _wait(lambda: len([line for line in up.lines if "started worker" in line]) == 2, 30, up)
+        wait_for(lambda: up.said(r"worker exited with -9; restarting"), 30, up)
+        wait_for(lambda: len([line for line in up.lines if "started worker" in line]) == 2, 30, up)
 
         expected = json.loads(
             (
@@ -214,7 +155,7 @@ def test_full_mode_crawls_publishes_and_restarts_a_killed_worker(
                 )
             return state == "done" and unsent == 0
 
-        _wait(done, 120, up)
+        wait_for(done, 120, up)
         method, properties, _body = channel.basic_get(consumer_queue, auto_ack=True)
         assert method is not None
         assert properties.correlation_id == str(request.correlation_id)

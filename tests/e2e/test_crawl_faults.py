@@ -76,11 +76,13 @@ def _wait(condition: Callable[[], bool], timeout: float) -> None:
 
 def _finish(worker: subprocess.Popen[bytes], timeout: float) -> None:
     try:
-        _, stderr = worker.communicate(timeout=timeout)
+        worker.wait(timeout=timeout)
     finally:
         if worker.poll() is None:
             worker.kill()
-    assert worker.returncode == 0, stderr.decode()[-3000:]
+            worker.wait()
+    log = worker.log_path.read_text(errors="replace")  # type: ignore[attr-defined]
+    assert worker.returncode == 0, log[-3000:]
 
 
 def _assert_all_stored_once(engine: Engine, count: int, rows_per_page: int) -> None:

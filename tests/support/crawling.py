@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -58,8 +59,14 @@ def run_spider(
 def start_spider(
     spider: str, env: dict[str, str], *args: str, settings: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
-    """Like :func:`run_spider` but in the background (for tests that kill or wait on it)."""
+    """Like :func:`run_spider` but in the background (for tests that kill or wait on it).
+
+    The log goes to a file (``process.log_path``), never a pipe: nobody reads a pipe while
+    the crawl runs, and a full one would block the crawler on its next log line.
+    """
     command = _command(spider, args, settings)
-    return subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    log = tempfile.NamedTemporaryFile(prefix=f"{spider}-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    log.close()  # the child has its own descriptor
+    process.log_path = Path(log.name)  # type: ignore[attr-defined]
+    return process
