@@ -74,7 +74,7 @@ def _sample_rss(process: subprocess.Popen[str], samples: list[int], interval: fl
         time.sleep(interval)
 
 
-def our_crawl(pages: int, database_url: str) -> dict[str, Any]:
+def our_crawl(pages: int, database_url: str, parse_processes: int = 1) -> dict[str, Any]:
     """Crawl ``pages`` synthetic tracklists into ``database_url``; return Scrapy's stats."""
     bodies = [p.read_bytes() for p in sorted(REAL_PAGES.glob("tracklist_*.html"))]
     with LocalSite(robots_txt=robots_txt(crawl_delay=None)) as site:
@@ -96,6 +96,7 @@ def our_crawl(pages: int, database_url: str) -> dict[str, Any]:
             "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
             "TRACKLIST_BUDGET_KEY_PREFIX": f"bench:{uuid.uuid4().hex[:8]}:",
             "LOGSTATS_INTERVAL": "5",
+            "TRACKLIST_PARSE_PROCESSES": str(parse_processes),
         }
         command = [
             sys.executable,
@@ -162,6 +163,7 @@ def main() -> None:
     parser.add_argument("--rss-pages", type=int, default=0, help="also measure RSS over N pages")
     parser.add_argument("--bench-seconds", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
+    parser.add_argument("--parse-processes", type=int, default=1, help="0 = parse in a thread")
     args = parser.parse_args()
     if not REAL_PAGES.is_dir():
         sys.exit(f"needs the real pages at {REAL_PAGES}")
@@ -178,7 +180,7 @@ def main() -> None:
         # Interleaved rounds, medians: the machine's load moves between the two measurements.
         ours_rates, ceilings = [], []
         for number in range(args.rounds):
-            stats = our_crawl(args.pages, database_url)
+            stats = our_crawl(args.pages, database_url, args.parse_processes)
             ours_rates.append(args.pages / stats["elapsed_time_seconds"])
             ceilings.append(scrapy_bench(args.bench_seconds))
             print(

@@ -91,6 +91,9 @@ if _config.log_format == "json":
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 
+# --- parsing: tracklist pages are parsed in this many worker processes (0 = a thread) -------
+TRACKLIST_PARSE_PROCESSES = 1
+
 # --- pipelines: validate, then store (with the outbox events) in one transaction ------------
 ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,

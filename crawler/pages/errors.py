@@ -29,6 +29,10 @@ class ParseError(PageError):
         super().__init__(page_type, f"{page_type} page: {missing}")
         self.missing = missing
 
+    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str]]:
+        # Rebuilt from its own arguments, so it survives pickling (parsing in a process pool).
+        return (type(self), (self.page_type, self.missing))
+
 
 class BlockedPage(PageError):
     """The site answered with an anti-bot page (``challenge``, ``captcha`` or ``ip_blocked``).
@@ -42,3 +46,6 @@ class BlockedPage(PageError):
         where = f" for {url}" if url else ""
         super().__init__(page_type, f"anti-bot page ({page_type}){where}")
         self.url = url
+
+    def __reduce__(self) -> tuple[type[BlockedPage], tuple[str, str | None]]:
+        return (type(self), (self.page_type, self.url))

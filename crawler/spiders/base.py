@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import multiprocessing
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
@@ -32,6 +35,26 @@ class OffSiteURL(ValueError):
 
 class SiteSpider(scrapy.Spider):
     """Base class: URL mapping, tracklist parsing and failure accounting."""
+
+    _parse_pool: ProcessPoolExecutor | None = None
+
+    def _parsers(self) -> Executor | None:
+        """The process pool for parsing (TRACKLIST_PARSE_PROCESSES > 0), made on first use."""
+        processes = self.settings.getint("TRACKLIST_PARSE_PROCESSES")
+        if processes <= 0:
+            return None  # the loop's default thread pool
+        if self._parse_pool is None:
+            # forkserver, not fork: the crawler has threads running, which fork would copy
+            # mid-flight (locks held by a thread that does not exist in the child).
+            context = multiprocessing.get_context("forkserver")
+            self._parse_pool = ProcessPoolExecutor(processes, mp_context=context)
+            self.crawler.signals.connect(self._stop_parsers, signal=signals.spider_closed)
+        return self._parse_pool
+
+    def _stop_parsers(self, spider: scrapy.Spider) -> None:
+        if self._parse_pool is not None:
+            self._parse_pool.shutdown(wait=True, cancel_futures=True)
+            self._parse_pool = None
 
     @property
     def base_url(self) -> str:
@@ -61,9 +84,13 @@ class SiteSpider(scrapy.Spider):
         """Turn a tracklist page into an item; anything else is counted and reported."""
         started = time.perf_counter()
         try:
-            # In a thread: lxml's parser releases the GIL, so parsing overlaps the reactor's
-            # other work and the store's threads instead of stalling them.
-            page = await asyncio.to_thread(parse_page, response.body, response.url)
+            # Off the reactor: in worker processes when configured (parsing is most of the
+            # crawler's CPU, and a process uses another core), else in a thread (lxml's
+            # parser releases the GIL while it works).
+            loop = asyncio.get_running_loop()
+            page = await loop.run_in_executor(
+                self._parsers(), parse_page, response.body, response.url
+            )
         except BlockedPage as exc:
             self.count(f"antibot/{exc.page_type}")
             self.request_failed(response.request, "blocked", f"{exc.page_type} page")
