@@ -20,11 +20,12 @@ from sqlalchemy import select
 from api.cue_render import MEDIA_TYPES, render_tracklist
 from api.errors import ApiProblem
 from api.extensions import db, settings
-from api.media import stored_file, write_atomically
+from api.media import stored_file
 from api.openapi import Blueprint
 from api.security import require_role
 from api.tracklists import canonical_url, stored_by_url
 from cue import FORMATS
+from store.files import write_atomically
 from store.models import CueFile, Tracklist
 
 bp = Blueprint("cue", __name__, description="CUE sheets and chapter files.")

@@ -12,16 +12,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.errors import ApiProblem, field_error
 from api.extensions import settings
 from api.media import AUDIO_FIELD, resolve_audio
-from api.tracklist_view import headings
-from cue import FORMATS, CueError, Entry, Options, check_audio, export, read_audio
-from cue import Tracklist as CueTracklist
-from store.models import Tracklist, TracklistEntry
+from cue import FORMATS, CueError, Options, check_audio, export, read_audio
+from store.cue_source import cue_tracklist
+from store.models import Tracklist
 
 # What each format is served as. CUE sheets have no registered type; application/x-cue is
 # what players and browsers associate with .cue.
@@ -70,7 +68,7 @@ def render_tracklist(
         include_pregap=include_pregap,
     )
     try:
-        result = export(_cue_tracklist(session, tracklist), format_name, options)
+        result = export(cue_tracklist(session, tracklist), format_name, options)
     except CueError as exc:
         raise ApiProblem(422, str(exc), kind="validation-error") from None
     if len(result.documents) != 1:  # only when splitting, which these options never ask for
@@ -85,33 +83,3 @@ def render_tracklist(
     match = _SLUG.search(tracklist.url)
     stem = match.group(1) if match else "tracklist"
     return Rendered(result.documents[0], f"{stem}{FORMATS[format_name].suffix}", warnings)
-
-
-def _cue_tracklist(session: Session, tracklist: Tracklist) -> CueTracklist:
-    entries = session.scalars(
-        select(TracklistEntry)
-        .where(TracklistEntry.tracklist_id == tracklist.id)
-        .order_by(TracklistEntry.row)
-    )
-    heading = headings(session, [tracklist.id])[tracklist.id]
-    return CueTracklist(
-        title=tracklist.title,
-        entries=tuple(
-            Entry(
-                row=entry.row,
-                artist=entry.artist,
-                title=entry.title,
-                cue_ms=entry.cue_ms,
-                version=entry.version,
-                label=entry.label,
-                is_id=entry.is_id,
-                played_with_previous=entry.played_with_previous,
-                position=entry.position,
-            )
-            for entry in entries
-        ),
-        djs=tuple(dj.name for dj in heading.djs),
-        date=tracklist.set_date.isoformat() if tracklist.set_date else None,
-        genres=tuple(str(genre) for genre in tracklist.genres or ()),
-        url=tracklist.url,
-    )

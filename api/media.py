@@ -8,8 +8,6 @@ resolved root). Nothing outside the root is opened, not even to say whether it e
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path, PurePath
 
 from api.errors import field_error
@@ -41,21 +39,6 @@ def resolve_audio(raw: str, media_root: Path | None) -> Path:
     if not real.is_file():
         raise field_error(AUDIO_FIELD, "not a regular file")
     return real
-
-
-def write_atomically(directory: Path, name: str, data: bytes) -> Path:
-    """Write ``data`` as ``directory/name`` (created if needed) so readers never see half."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / name
-    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def stored_file(storage_dir: Path, stored_path: str | None) -> Path | None:

@@ -15,8 +15,6 @@ retrievable), and ``cue.generated`` says so (``replaces`` = the old file's id).
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +27,9 @@ import cue
 from pipelines.consumers import fields
 from pipelines.consumers.runner import Effect, Malformed, Message
 from pipelines.outbox import add_event
-from store.models import CueFile, Dj, Tracklist, TracklistDj, TracklistEntry
+from store.cue_source import cue_tracklist
+from store.files import write_atomically
+from store.models import CueFile, Tracklist
 
 CUE_VALIDATED = "cue.validated"
 CUE_GENERATED = "cue.generated"
@@ -118,13 +118,13 @@ class FileHandler:
             if tracklist is None or ours.tracklist_version == tracklist.version:
                 return ours, None
             try:
-                result = cue.export(_cue_tracklist(session, tracklist), ours.format)
+                result = cue.export(cue_tracklist(session, tracklist), ours.format)
             except cue.CueError:
                 return ours, None  # the current version cannot be rendered: keep the old file
             file_id = uuid.uuid5(_NAMESPACE, f"{message_id}:{ours.id}")
             data = result.documents[0].encode("utf-8")
             suffix = cue.FORMATS[ours.format].suffix
-            written = _write_atomically(self.storage_dir / f"{file_id}{suffix}", data)
+            written = write_atomically(self.storage_dir, f"{file_id}{suffix}", data)
             row = {
                 "id": file_id,
                 "tracklist_id": tracklist.id,
@@ -159,52 +159,3 @@ def _validate(path: Path, change_type: str) -> dict[str, Any]:
         "warnings": [str(problem) for problem in problems if problem.severity == "warning"],
         "tracks": len(parsed.sheet.tracks()),
     }
-
-
-def _cue_tracklist(session: Session, tracklist: Tracklist) -> cue.Tracklist:
-    entries = session.scalars(
-        select(TracklistEntry)
-        .where(TracklistEntry.tracklist_id == tracklist.id)
-        .order_by(TracklistEntry.row)
-    )
-    djs = session.scalars(
-        select(Dj.name)
-        .join(TracklistDj, TracklistDj.dj_id == Dj.id)
-        .where(TracklistDj.tracklist_id == tracklist.id)
-        .order_by(TracklistDj.position)
-    )
-    return cue.Tracklist(
-        title=tracklist.title,
-        entries=tuple(
-            cue.Entry(
-                row=entry.row,
-                artist=entry.artist,
-                title=entry.title,
-                cue_ms=entry.cue_ms,
-                version=entry.version,
-                label=entry.label,
-                is_id=entry.is_id,
-                played_with_previous=entry.played_with_previous,
-                position=entry.position,
-            )
-            for entry in entries
-        ),
-        djs=tuple(djs),
-        date=tracklist.set_date.isoformat() if tracklist.set_date else None,
-        genres=tuple(str(genre) for genre in tracklist.genres or ()),
-        url=tracklist.url,
-    )
-
-
-def _write_atomically(target: Path, data: bytes) -> Path:
-    """Write ``data`` to ``target`` so that readers never see half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
