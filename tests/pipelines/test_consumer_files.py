@@ -13,12 +13,9 @@ import pytest
 from consumer_support import (
     Broker,
     Running,
-    broker,
-    database,
     dead_letters,
     entry,
     outbox,
-    sessions,
     store_page,
     tracklist_page,
 )
@@ -29,9 +26,6 @@ import cue
 from pipelines.consumers import Consumer, Message, build
 from store.config import Settings
 from store.models import CueFile
-
-# Fixtures imported from consumer_support are used by name.
-__all__ = ["broker", "database", "sessions"]
 
 VALID = cue.export(
     cue.Tracklist("Set", (cue.Entry(1, "A", "B", cue_ms=0), cue.Entry(2, "C", "D", cue_ms=60_000))),

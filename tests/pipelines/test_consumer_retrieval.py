@@ -13,12 +13,9 @@ import redis
 from consumer_support import (
     Broker,
     Running,
-    broker,
-    database,
     dead_letters,
     entry,
     outbox,
-    sessions,
     store_page,
     tracklist_page,
 )
@@ -29,9 +26,6 @@ from pipelines.consumers import Consumer, Message, build
 from store.config import Settings
 from store.crawl_queue import CrawlJob
 from store.models import CrawlRequest
-
-# Fixtures imported from consumer_support are used by name.
-__all__ = ["broker", "database", "sessions"]
 
 RESULT = "tracklist.retrieval.result"
 URL = "https://www.1001tracklists.com/tracklist/2abc3def/some-dj-some-club-2024-01-01.html"

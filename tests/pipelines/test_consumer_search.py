@@ -12,14 +12,11 @@ import pytest
 from consumer_support import (
     Broker,
     Running,
-    broker,
-    database,
     dead_letters,
     entry,
     make_topology,
     outbox,
     processed,
-    sessions,
     store_page,
     tracklist_page,
     wait_until,
@@ -34,9 +31,6 @@ from pipelines.relay import OutboxRelay, drain
 from store.config import Settings
 from store.db import make_engine, make_session_factory
 from store.models import ProcessedMessage
-
-# Fixtures imported from consumer_support are used by name.
-__all__ = ["broker", "database", "sessions"]
 
 RESULT = "tracklist.search.result"
 
