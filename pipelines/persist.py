@@ -199,21 +199,38 @@ def _slugify(name: str) -> str:
     return _SLUG_JUNK.sub("-", normalize(name)).strip("-") or "unknown"
 
 
+def _relink(
+    session: Session,
+    tracklist_id: uuid.UUID,
+    entity: tuple[type[Any], str],
+    link: tuple[type[Any], str],
+    rows: dict[str, dict[str, Any]],
+) -> None:
+    """Upsert ``rows`` (natural key -> row) and make them the tracklist's links, in order.
+
+    ``entity`` is the model and its natural-key column; ``link`` the link model and its
+    foreign-key column.
+    """
+    model, key = entity
+    link_model, foreign_key = link
+    _upsert(session, model, list(rows.values()), key)
+    ids = _ids(session, getattr(model, key), model.id, list(rows))
+    _delete_rows_of(session, link_model, tracklist_id)
+    links = [
+        {"tracklist_id": tracklist_id, foreign_key: ids[natural], "position": position}
+        for position, natural in enumerate(rows)
+    ]
+    if links:
+        session.execute(insert(_table(link_model)), links)
+
+
 def _link_djs(session: Session, tracklist_id: uuid.UUID, djs: tuple[NamedLink, ...]) -> None:
     rows: dict[str, dict[str, Any]] = {}
     for dj in djs:
         match = _DJ_SLUG.search(dj.url or "")
         slug = match.group(1) if match else _slugify(dj.name)
         rows.setdefault(slug, {"slug": slug, "name": dj.name, "url": dj.url})
-    _upsert(session, Dj, list(rows.values()), "slug")
-    ids = _ids(session, Dj.slug, Dj.id, list(rows))
-    _delete_rows_of(session, TracklistDj, tracklist_id)
-    links = [
-        {"tracklist_id": tracklist_id, "dj_id": ids[slug], "position": position}
-        for position, slug in enumerate(rows)
-    ]
-    if links:
-        session.execute(insert(_table(TracklistDj)), links)
+    _relink(session, tracklist_id, (Dj, "slug"), (TracklistDj, "dj_id"), rows)
 
 
 def _link_sources(
@@ -228,15 +245,7 @@ def _link_sources(
         rows.setdefault(
             site_id, {"site_id": site_id, "slug": slug, "name": source.name, "url": source.url}
         )
-    _upsert(session, Source, list(rows.values()), "site_id")
-    ids = _ids(session, Source.site_id, Source.id, list(rows))
-    _delete_rows_of(session, TracklistSource, tracklist_id)
-    links = [
-        {"tracklist_id": tracklist_id, "source_id": ids[site_id], "position": position}
-        for position, site_id in enumerate(rows)
-    ]
-    if links:
-        session.execute(insert(_table(TracklistSource)), links)
+    _relink(session, tracklist_id, (Source, "site_id"), (TracklistSource, "source_id"), rows)
 
 
 def _catalogue_row(entry: TrackEntry) -> dict[str, Any]:
