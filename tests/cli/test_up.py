@@ -31,9 +31,8 @@ def base_env() -> dict[str, str]:
     return env
 
 
-def test_embedded_mode_runs_with_nothing_installed(
-    base_env: dict[str, str], tmp_path: Path
-) -> None:
+def _embedded(base_env: dict[str, str], tmp_path: Path) -> tuple[dict[str, str], int]:
+    """Settings of a machine with nothing installed: no database URL, Redis or RabbitMQ."""
     port = free_port()
     env = {
         **base_env,
@@ -42,6 +41,13 @@ def test_embedded_mode_runs_with_nothing_installed(
         "TRACKLIST_REDIS_URL": "redis://127.0.0.1:1/0",
         "TRACKLIST_MQ_RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:1/",
     }
+    return env, port
+
+
+def test_embedded_mode_runs_with_nothing_installed(
+    base_env: dict[str, str], tmp_path: Path
+) -> None:
+    env, port = _embedded(base_env, tmp_path)
     up = Up(env, port)
     try:
         wait_for(up.health, 90, up)
@@ -62,14 +68,7 @@ def test_demo_crawls_the_sample_sets_with_nothing_installed(
     from crawler.localsite.demo import DEMO_SETS
     from store.models import Tracklist
 
-    port = free_port()
-    env = {
-        **base_env,
-        "TRACKLIST_DATA_DIR": str(tmp_path / "var"),
-        "TRACKLIST_API_PORT": str(port),
-        "TRACKLIST_REDIS_URL": "redis://127.0.0.1:1/0",
-        "TRACKLIST_MQ_RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:1/",
-    }
+    env, port = _embedded(base_env, tmp_path)
     up = Up(env, port, "--demo")
     started = time.monotonic()
     try:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from support.crawling import crawl_env, start_spider
 from support.tcpproxy import TcpProxy
 
-from crawler.localsite import LocalSite
+from crawler.localsite import LocalSite, Rule
 from crawler.localsite.synthetic import add_distinct_tracklists
 from store.crawl_queue import CrawlQueue
 from store.db import make_session_factory
@@ -61,6 +61,11 @@ def _statuses(engine: Engine) -> dict[str, int]:
         return {status: count for status, count in rows}
 
 
+def _status_of(engine: Engine, url: str) -> str | None:
+    with Session(engine) as session:
+        return session.scalar(select(CrawlRequest.status).where(CrawlRequest.url == url))
+
+
 def _count(engine: Engine, model: type) -> int:
     with Session(engine) as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
@@ -92,6 +97,16 @@ def _assert_all_stored_once(engine: Engine, count: int, rows_per_page: int) -> N
     assert _count(engine, TracklistEntry) == count * rows_per_page
 
 
+def _queue_tracklists(
+    site: LocalSite, queue: CrawlQueue, real_pages: Path, count: int
+) -> list[str]:
+    """Serve ``count`` distinct tracklists and queue a crawl request for each; their URLs."""
+    urls = add_distinct_tracklists(site.store, [(real_pages / PAGE).read_bytes()], count)
+    for url in urls:
+        queue.submit(url)
+    return urls
+
+
 def test_sigkilled_worker_loses_nothing(
     site: LocalSite,
     database: Engine,
@@ -100,9 +115,11 @@ def test_sigkilled_worker_loses_nothing(
     redis_url: str,
     real_pages: Path,
 ) -> None:
-    urls = add_distinct_tracklists(site.store, [(real_pages / PAGE).read_bytes()], 500)
-    for url in urls:
-        queue.submit(url)
+    urls = _queue_tracklists(site, queue, real_pages, 500)
+    # One page answers slowly: killing the worker while it fetches that page is certain to
+    # catch it holding leases (requests it took out of Redis and has not finished).
+    slow = urls[100]
+    site.add_rule(urlsplit(slow).path, Rule(delay=20, times=1))
     env = crawl_env(site.base_url, postgres_url, redis_url)
     settings = {
         **FAST_LEASES,
@@ -111,14 +128,7 @@ def test_sigkilled_worker_loses_nothing(
     }
     first = start_spider("worker", env, settings=settings)
     try:
-        # Kill while it holds leases: those requests are out of Redis and only leased.
-        _wait(
-            lambda: (
-                _statuses(database).get("done", 0) >= 60
-                and _statuses(database).get("running", 0) > 0
-            ),
-            120,
-        )
+        _wait(lambda: _status_of(database, slow) == "running", 120)
     finally:
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
@@ -200,9 +210,7 @@ def test_database_cut_mid_crawl_loses_no_item(
     redis_url: str,
     real_pages: Path,
 ) -> None:
-    urls = add_distinct_tracklists(site.store, [(real_pages / PAGE).read_bytes()], 120)
-    for url in urls:
-        queue.submit(url)
+    _queue_tracklists(site, queue, real_pages, 120)
     db_url = make_url(postgres_url)
     with TcpProxy(db_url.host or "127.0.0.1", db_url.port or 5432) as proxy:
         proxied = db_url.set(port=proxy.port).render_as_string(hide_password=False)
