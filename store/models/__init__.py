@@ -3,11 +3,19 @@
 from store.models.accounts import ROLES, ApiKey, User
 from store.models.base import Base, utcnow
 from store.models.catalogue import Dj, Source, Track
+from store.models.editing import (
+    CONFLICT_STATUSES,
+    DRAFT_STATUSES,
+    TracklistConflict,
+    TracklistDraft,
+)
 from store.models.messaging import ProcessedMessage
 from store.models.operations import CRAWL_STATUSES, CrawlRequest, OutboxEvent
 from store.models.plays import SET_TRACKS_INDEX, TRACK_SETS_INDEX
 from store.models.tracklists import (
+    HUMAN_ORIGINS,
     TRACKLIST_STATUSES,
+    VERSION_ORIGINS,
     CueFile,
     Tracklist,
     TracklistDj,
@@ -17,11 +25,15 @@ from store.models.tracklists import (
 )
 
 __all__ = [
+    "CONFLICT_STATUSES",
     "CRAWL_STATUSES",
+    "DRAFT_STATUSES",
+    "HUMAN_ORIGINS",
     "ROLES",
     "SET_TRACKS_INDEX",
     "TRACKLIST_STATUSES",
     "TRACK_SETS_INDEX",
+    "VERSION_ORIGINS",
     "ApiKey",
     "Base",
     "CrawlRequest",
@@ -32,7 +44,9 @@ __all__ = [
     "Source",
     "Track",
     "Tracklist",
+    "TracklistConflict",
     "TracklistDj",
+    "TracklistDraft",
     "TracklistEntry",
     "TracklistSource",
     "TracklistVersion",

@@ -6,13 +6,26 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base, BigId, Timestamped, utcnow
 from store.models.catalogue import Dj, Source, Track
 
 TRACKLIST_STATUSES = ("active", "blocked", "gone")
+# Edits and rollbacks are "human" versions: a re-crawl never replaces them silently.
+VERSION_ORIGINS = ("crawl", "edit", "rollback")
+HUMAN_ORIGINS = ("edit", "rollback")
 
 
 class Tracklist(Timestamped, Base):
@@ -120,10 +133,13 @@ class TracklistEntry(Base):
 
 
 class TracklistVersion(Base):
-    """An immutable snapshot of a tracklist: crawled, or edited by a person.
+    """An immutable snapshot of a tracklist: crawled, edited by a person, or a rollback.
 
     ``content`` is the full document (metadata and entries) so any version can be shown,
     diffed or restored; ``content_hash`` detects a re-crawl that changed nothing.
+    ``published`` is false only for a crawl held back by a conflict with a human edit (it
+    becomes true if an editor accepts it); ``base_version`` is the version an edit started
+    from or a rollback restored.
     """
 
     __tablename__ = "tracklist_versions"
@@ -132,6 +148,8 @@ class TracklistVersion(Base):
     tracklist_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tracklists.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     origin: Mapped[str] = mapped_column(String(16), default="crawl")
+    published: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    base_version: Mapped[int | None] = mapped_column(Integer)
     content: Mapped[dict[str, Any]]
     content_hash: Mapped[str] = mapped_column(String(64))
     author: Mapped[str | None] = mapped_column(String(200))
