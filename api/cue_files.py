@@ -9,7 +9,6 @@ storage folder when ``?download=1`` or when ``Accept`` prefers the format's medi
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from typing import Any
 
@@ -23,9 +22,10 @@ from api.extensions import db, settings
 from api.media import stored_file
 from api.openapi import Blueprint
 from api.security import require_role
-from api.tracklists import canonical_url, stored_by_url
+from api.tracklists import canonical_url
 from cue import FORMATS
-from store.files import write_atomically
+from store.crawl_intake import stored_by_url
+from store.cue_export import discard, write_cue_file
 from store.models import CueFile, Tracklist
 
 bp = Blueprint("cue", __name__, description="CUE sheets and chapter files.")
@@ -111,29 +111,12 @@ def generate(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]
         audio_file_path=body.get("audio_file_path"),
         include_pregap=body["include_pregap"],
     )
-    data = rendered.text.encode("utf-8")
-    cue_id = uuid.uuid4()
-    config = settings()
-    path = write_atomically(
-        config.cue_storage_dir, f"{cue_id}{FORMATS[body['format']].suffix}", data
-    )
-    row = CueFile(
-        id=cue_id,
-        tracklist_id=tracklist.id,
-        tracklist_version=tracklist.version,
-        format=body["format"],
-        filename=rendered.filename,
-        content=rendered.text,
-        file_size=len(data),
-        checksum=f"sha256:{hashlib.sha256(data).hexdigest()}",
-        storage_path=str(path.resolve()),
-        warnings=rendered.warnings,
-    )
+    row = write_cue_file(settings().cue_storage_dir, tracklist, body["format"], rendered)
     session.add(row)
     try:
         session.commit()
     except BaseException:
-        path.unlink(missing_ok=True)  # no row, no file
+        discard(row)  # no row, no file
         raise
     document = _document(row)
     return document, 201, {"Location": document["download_url"]}

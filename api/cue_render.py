@@ -1,4 +1,4 @@
-"""A stored tracklist through :mod:`cue`: the text, a file name and what to warn about.
+"""A stored tracklist through :mod:`cue` (:mod:`store.cue_export`), checked against audio.
 
 With an audio file (confined to the media root by :func:`api.media.resolve_audio`), the
 recording's length feeds the export (estimates, the last chapter's end) and the sheet is
@@ -8,8 +8,7 @@ not match, a cue after its end) refuse the request, warnings are returned.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -17,8 +16,8 @@ from sqlalchemy.orm import Session
 from api.errors import ApiProblem, field_error
 from api.extensions import settings
 from api.media import AUDIO_FIELD, resolve_audio
-from cue import FORMATS, CueError, Options, check_audio, export, read_audio
-from store.cue_source import cue_tracklist
+from cue import FORMATS, CueError, Options, check_audio, read_audio
+from store.cue_export import Rendered, RenderError, render_stored
 from store.models import Tracklist
 
 # What each format is served as. CUE sheets have no registered type; application/x-cue is
@@ -33,16 +32,6 @@ MEDIA_TYPES = {
     "m3u8": "application/vnd.apple.mpegurl",
     "webvtt": "text/vtt",
 }
-_SLUG = re.compile(r"/tracklist/[^/]+/([0-9a-z][0-9a-z_-]*)\.html$")
-
-
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    """The output text, its suggested file name and the warnings to hand back."""
-
-    text: str
-    filename: str
-    warnings: list[str]
 
 
 def render_tracklist(
@@ -68,18 +57,15 @@ def render_tracklist(
         include_pregap=include_pregap,
     )
     try:
-        result = export(cue_tracklist(session, tracklist), format_name, options)
-    except CueError as exc:
+        rendered = render_stored(session, tracklist, format_name, options)
+    except RenderError as exc:
         raise ApiProblem(422, str(exc), kind="validation-error") from None
-    if len(result.documents) != 1:  # only when splitting, which these options never ask for
-        raise ApiProblem(422, "the tracklist does not fit one file", kind="validation-error")
-    warnings = [str(notice) for notice in result.notices]
-    if audio is not None:
-        problems = [found for sheet in result.sheets for found in check_audio(sheet, audio)]
-        errors = [found.message for found in problems if found.severity == "error"]
-        if errors:
-            raise field_error(AUDIO_FIELD, "the sheet does not fit the audio: " + "; ".join(errors))
-        warnings += [f"audio: {found.message}" for found in problems]
-    match = _SLUG.search(tracklist.url)
-    stem = match.group(1) if match else "tracklist"
-    return Rendered(result.documents[0], f"{stem}{FORMATS[format_name].suffix}", warnings)
+    if audio is None:
+        return rendered
+    problems = [found for sheet in rendered.sheets for found in check_audio(sheet, audio)]
+    errors = [found.message for found in problems if found.severity == "error"]
+    if errors:
+        raise field_error(AUDIO_FIELD, "the sheet does not fit the audio: " + "; ".join(errors))
+    return replace(
+        rendered, warnings=rendered.warnings + [f"audio: {found.message}" for found in problems]
+    )

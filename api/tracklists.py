@@ -9,7 +9,6 @@ token unless ``TRACKLIST_API_CRAWL_REQUIRES_AUTH=false``. Reads are public.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -22,7 +21,6 @@ from flask import Response, url_for
 from flask_jwt_extended import get_jwt
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from api import cache
 from api.errors import ApiProblem, field_error
@@ -31,18 +29,13 @@ from api.openapi import Blueprint
 from api.schemas import TracklistSchema
 from api.security import require_role
 from api.tracklist_body import tracklist_body
-from api.urls import UrlRejected, canonical_tracklist_url
+from api.urls import UrlRejected
+from store.crawl_intake import active_request, canonical_public_url, is_fresh, stored_by_url
 from store.crawl_queue import CrawlQueue
 from store.db import make_session_factory
-from store.models import CrawlRequest, Tracklist, utcnow
+from store.models import CrawlRequest, Tracklist
 
 bp = Blueprint("tracklists", __name__, description="Tracklists and on-demand crawls.")
-
-# Clients name tracklists by their public URL whatever site the crawler is pointed at (it maps
-# them onto TRACKLIST_SCRAPING_BASE_URL, e.g. the local replay site); as cli/crawl.py.
-PUBLIC_SITE = "https://www.1001tracklists.com"
-_SITE_ID = re.compile(r"/tracklist/([0-9a-z]+)/")
-_ACTIVE = ("queued", "running")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -140,7 +133,7 @@ def request_tracklist(body: dict[str, Any]) -> Response | tuple[dict[str, Any], 
         url = canonical_url(body["url"], "url")
         stored = stored_by_url(session, url)
     max_age = timedelta(hours=settings().api_tracklist_max_age_hours)
-    if stored is not None and not body["force_refresh"] and stored.scraped_at > utcnow() - max_age:
+    if stored is not None and not body["force_refresh"] and is_fresh(stored, max_age):
         found = tracklist_body(session, stored.id, body["include_transitions"])
         if found is not None:
             body_bytes, hit = found
@@ -162,17 +155,9 @@ def request_tracklist(body: dict[str, Any]) -> Response | tuple[dict[str, Any], 
 def canonical_url(raw: str, field: str) -> str:
     """The canonical public URL of a tracklist page; a 422 naming ``field`` if refused."""
     try:
-        return canonical_tracklist_url(raw, PUBLIC_SITE)
+        return canonical_public_url(raw)
     except UrlRejected as exc:
         raise field_error(field, str(exc)) from None
-
-
-def stored_by_url(session: Session, url: str) -> Tracklist | None:
-    """The stored tracklist of a canonical URL, found by the site's id (hosts may differ)."""
-    match = _SITE_ID.search(url)
-    if match is None:
-        return None
-    return session.scalars(select(Tracklist).where(Tracklist.site_id == match.group(1))).first()
 
 
 def _crawl_request(url: str, body: dict[str, Any]) -> CrawlRequest:
@@ -188,11 +173,7 @@ def _crawl_request(url: str, body: dict[str, Any]) -> CrawlRequest:
                 raise ApiProblem(409, f"correlation id {wanted} belongs to another request")
             return existing  # a retried POST: the same request, not a second crawl
     elif not body["force_refresh"]:
-        active = session.scalars(
-            select(CrawlRequest)
-            .where(CrawlRequest.url == url, CrawlRequest.status.in_(_ACTIVE))
-            .order_by(CrawlRequest.created_at.desc())
-        ).first()
+        active = active_request(session, url)
         if active is not None:
             return active  # the workers already have it: don't queue the page twice
     # The queue commits the row in its own transaction before the push (it survives Redis down).

@@ -15,28 +15,25 @@ request's: poll ``GET /tracklist/status/{id}``) and ``tracklist_id`` once known.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.urls import UrlRejected, canonical_tracklist_url
+from api.urls import UrlRejected
 from pipelines.consumers import fields
 from pipelines.consumers.runner import Effect, Malformed, Message
 from pipelines.outbox import add_event
+from store.crawl_intake import active_request, canonical_public_url, is_fresh, stored_by_url
 from store.crawl_queue import CrawlQueue
-from store.models import CrawlRequest, Tracklist, utcnow
+from store.models import CrawlRequest
 
 RETRIEVAL_RESULT = "tracklist.retrieval.result"
-PUBLIC_SITE = "https://www.1001tracklists.com"
 # Ids of crawl requests derived from message ids (uuid5), so they are stable across deliveries.
 _NAMESPACE = uuid.UUID("5b1e4c2e-9d0f-4f5e-8a43-3d1c2b7a9e61")
-_SITE_ID = re.compile(r"/tracklist/([0-9a-z]+)/")
-_ACTIVE = ("queued", "running")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +67,7 @@ class RetrievalHandler:
         """Validate the URL and queue the crawl (idempotently); the effect queues the reply."""
         body = message.body
         try:
-            url = canonical_tracklist_url(fields.text(body, "url", max_length=4096), PUBLIC_SITE)
+            url = canonical_public_url(fields.text(body, "url", max_length=4096))
         except UrlRejected as exc:
             raise Malformed(f"url: {exc}") from None
         force_refresh = fields.flag(body, "force_refresh")
@@ -104,19 +101,11 @@ class RetrievalHandler:
                 if existing.url != url:
                     raise Malformed(f"correlation id {request_id} belongs to another request")
                 return _of(existing)
-            stored = _stored(session, url)
-            if (
-                stored is not None
-                and not force_refresh
-                and stored.scraped_at > utcnow() - self.max_age
-            ):
+            stored = stored_by_url(session, url)
+            if stored is not None and not force_refresh and is_fresh(stored, self.max_age):
                 return Answer("done", None, str(stored.id))
             if not force_refresh:
-                active = session.scalars(
-                    select(CrawlRequest)
-                    .where(CrawlRequest.url == url, CrawlRequest.status.in_(_ACTIVE))
-                    .order_by(CrawlRequest.created_at.desc())
-                ).first()
+                active = active_request(session, url)
                 if active is not None:
                     return _of(active)  # the workers already have it: don't queue it twice
         try:
@@ -137,18 +126,6 @@ def _request_id(message: Message) -> uuid.UUID:
         return uuid.UUID(message.correlation_id or "")
     except ValueError:
         return uuid.uuid5(_NAMESPACE, message.message_id)
-
-
-def _stored(session: Session, url: str) -> Tracklist | None:
-    match = _SITE_ID.search(url)
-    if match is None:
-        return None
-    return session.scalars(select(Tracklist).where(Tracklist.site_id == match.group(1))).first()
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _of(request: CrawlRequest) -> Answer:
