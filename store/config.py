@@ -71,6 +71,7 @@ class Settings(BaseModel):
     storage_dir: Path | None = None
     api_crawl_requires_auth: bool = True
     api_tracklist_max_age_hours: float = Field(24, gt=0)
+    batch_max_items: int = Field(500, ge=1, le=100_000)
 
     # --- scraping -------------------------------------------------------------------------
     scraping_base_url: str = "https://www.1001tracklists.com"

@@ -2,6 +2,7 @@
 
 from store.models.accounts import ROLES, ApiKey, User
 from store.models.base import Base, utcnow
+from store.models.batches import BATCH_ITEM_STATUSES, BATCH_KINDS, BatchItem, BatchJob
 from store.models.catalogue import Dj, Source, Track
 from store.models.editing import (
     CONFLICT_STATUSES,
@@ -25,6 +26,8 @@ from store.models.tracklists import (
 )
 
 __all__ = [
+    "BATCH_ITEM_STATUSES",
+    "BATCH_KINDS",
     "CONFLICT_STATUSES",
     "CRAWL_STATUSES",
     "DRAFT_STATUSES",
@@ -36,6 +39,8 @@ __all__ = [
     "VERSION_ORIGINS",
     "ApiKey",
     "Base",
+    "BatchItem",
+    "BatchJob",
     "CrawlRequest",
     "CueFile",
     "Dj",
