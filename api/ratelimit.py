@@ -10,14 +10,21 @@ The client IP is the TCP peer unless ``TRACKLIST_API_TRUSTED_PROXIES`` says how 
 set ``X-Forwarded-For`` (ProxyFix in :func:`api.create_app`), so a forged header gains nothing.
 Counters live in Redis, shared by every worker; without Redis (embedded mode, or Redis
 failing later) each process counts for itself.
+
+``Retry-After`` is rounded up (:func:`retry_after_seconds`): flask-limiter floors it, and Redis
+reports a window's end rounded to the nearest second, so its own value could be 0 or end before
+the window does, and a client that waited it was refused again.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter import Limiter
@@ -25,6 +32,8 @@ from jwt import PyJWTError
 
 from api.extensions import SETTINGS_KEY, redis_store, settings
 from store.config import Settings
+
+log = logging.getLogger(__name__)
 
 # Monitoring must never be throttled.
 EXEMPT_ENDPOINTS = frozenset({"health.health", "metrics.metrics"})
@@ -64,6 +73,17 @@ def ip_key() -> str:
     return f"ip:{request.remote_addr or '?'}"
 
 
+def retry_after_seconds(window_reset: float, now: float, window_seconds: int) -> int:
+    """Whole seconds until a window that flask-limiter says ends at ``window_reset`` has ended.
+
+    The Redis storage derives ``window_reset`` from ``TTL``, which Redis rounds to the nearest
+    second: the window may really end up to half a second later. Rounding that up makes the
+    answer safe to wait for, and a 429 never says "retry after 0 seconds"; no window outlasts
+    its length (``window_seconds``), which bounds the rounding from above.
+    """
+    return max(1, min(window_seconds, math.ceil(window_reset + 0.5 - now)))
+
+
 def _application_limit() -> str:
     config = settings()
     if token_subject() is not None:
@@ -99,6 +119,9 @@ def init_app(app: Flask) -> Limiter:
         swallow_errors=True,
     )
     limiter.request_filter(lambda: request.endpoint in EXEMPT_ENDPOINTS)
+    # Registered before the limiter's own after_request hook, so it runs after it (Flask runs
+    # them in reverse) and has the last word on Retry-After.
+    app.after_request(lambda response: _round_up_retry_after(limiter, response))
     limiter.init_app(app)
     login_view: Callable[..., Any] | None = app.view_functions.get(LOGIN_ENDPOINT)
     if login_view is not None:
@@ -107,3 +130,17 @@ def init_app(app: Flask) -> Limiter:
         limited: Callable[..., Any] = limiter.limit(_login_limit, key_func=ip_key)(login_view)
         app.view_functions[LOGIN_ENDPOINT] = limited
     return limiter
+
+
+def _round_up_retry_after(limiter: Limiter, response: Response) -> Response:
+    limit = limiter.current_limit
+    if response.status_code != 429 or limit is None or not limit.breached:
+        return response
+    try:
+        reset = limit.window.reset_time
+    except Exception:  # the storage failed since the limit was checked: keep the limiter's value
+        log.warning("rate-limit window unavailable; Retry-After left as computed", exc_info=True)
+        return response
+    seconds = retry_after_seconds(reset, time.time(), limit.limit.get_expiry())
+    response.headers["Retry-After"] = str(seconds)
+    return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import create_app
+from api.ratelimit import retry_after_seconds
 from store.config import Settings
 
 WHOAMI = "/api/v1/auth/whoami"
@@ -42,6 +44,37 @@ def test_anonymous_clients_are_limited_per_ip(api_settings: Settings) -> None:
     assert 0 < int(response.headers["Retry-After"]) <= 60
     # Another client is unaffected.
     assert get(client, OPENAPI, "198.51.100.2").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("window_reset", "now", "expected"),
+    [
+        (100.0, 100.0, 1),  # the window ends now by Redis' rounded TTL: still say 1, never 0
+        (100.4, 100.0, 1),
+        (100.6, 100.0, 2),  # may really end at 101.1: 1 s would be too early
+        (103.0, 100.9, 3),
+        (90.0, 100.0, 1),
+        (160.0, 100.0, 60),  # a fresh 60 s window: never more than its length
+    ],
+)
+def test_retry_after_rounds_up_and_is_at_least_one(
+    window_reset: float, now: float, expected: int
+) -> None:
+    assert retry_after_seconds(window_reset, now, window_seconds=60) == expected
+
+
+def test_waiting_retry_after_is_always_enough(api_settings: Settings, redis_server: Any) -> None:
+    # flask-limiter's own value (floored, from a TTL rounded to the second) was 0 or too short
+    # in about half of such rounds; each round meets the window at a different moment.
+    client = limited_app(api_settings, api_rate_limit_anonymous="2/second").test_client()
+    for round_number in range(4):
+        while (refused := get(client, OPENAPI, "198.51.100.90")).status_code != 429:
+            pass
+        retry_after = int(refused.headers["Retry-After"])
+        assert retry_after == 1
+        time.sleep(retry_after)
+        assert get(client, OPENAPI, "198.51.100.90").status_code == 200, round_number
+        time.sleep(0.25 * round_number)
 
 
 def test_forged_forwarded_for_gains_nothing(api_settings: Settings) -> None:
