@@ -1,7 +1,9 @@
 """A small closed-loop HTTP load generator for the system tests (wrk is not always there).
 
-Each connection is a thread with one keep-alive connection issuing requests back to back;
-every answer is recorded with its time, status and latency.
+Each connection is a thread with one keep-alive connection issuing requests back to back (or
+``pause`` seconds apart, as a well-behaved client would); every answer is recorded with its
+time, status and latency, and a refusal (4xx/5xx) also with its ``Retry-After``, media type
+and body.
 """
 
 from __future__ import annotations
@@ -19,16 +21,24 @@ class Sample:
     at: float  # monotonic time the request was sent
     status: int  # 0 = connection error
     seconds: float
+    retry_after: str | None = None  # the rest only for status >= 400
+    content_type: str | None = None
+    body: bytes = b""
 
 
 @dataclass
 class Load:
-    """``connections`` threads requesting ``path_for(n)`` from ``host:port`` until stopped."""
+    """``connections`` threads requesting ``path_for(n)`` from ``host:port`` until stopped.
+
+    ``n`` is ``connection * 1_000_000 + count``; ``headers_for(n)`` adds headers to the request.
+    """
 
     host: str
     port: int
     path_for: Callable[[int], str]
     connections: int = 32
+    headers_for: Callable[[int], dict[str, str]] | None = None
+    pause: float = 0.0
     samples: list[Sample] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -49,19 +59,27 @@ class Load:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
         count = 0
         while not self._stop.is_set():
-            path = self.path_for(number * 1_000_000 + count)
+            request_number = number * 1_000_000 + count
+            path = self.path_for(request_number)
+            headers = self.headers_for(request_number) if self.headers_for else {}
             count += 1
             sent = time.monotonic()
             try:
-                connection.request("GET", path)
+                connection.request("GET", path, headers=headers)
                 answer = connection.getresponse()
-                answer.read()
-                status = answer.status
+                body = answer.read()
+                sample = Sample(sent, answer.status, time.monotonic() - sent)
+                if answer.status >= 400:
+                    sample.retry_after = answer.getheader("Retry-After")
+                    sample.content_type = answer.getheader("Content-Type")
+                    sample.body = body
             except (OSError, http.client.HTTPException):
-                status = 0
+                sample = Sample(sent, 0, time.monotonic() - sent)
                 connection.close()
                 connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
-            self.samples.append(Sample(sent, status, time.monotonic() - sent))
+            self.samples.append(sample)
+            if self.pause:
+                self._stop.wait(self.pause)
         connection.close()
 
     def percentile(self, fraction: float) -> float:

@@ -34,13 +34,17 @@ def free_port() -> int:
 
 
 class Up:
-    """A running ``tracklists up`` whose console output is collected line by line."""
+    """A running ``tracklists up`` whose console output is collected line by line.
 
-    def __init__(self, env: dict[str, str], port: int, *args: str) -> None:
+    ``command`` runs another ``tracklists`` command the same way (``"serve"``: the API alone).
+    """
+
+    def __init__(self, env: dict[str, str], port: int, *args: str, command: str = "up") -> None:
         self.port = port
+        self.env = env
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cli", "up", *args],
+            [sys.executable, "-m", "cli", command, *args],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
