@@ -33,6 +33,7 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
     from api import (
         admin,
         auth,
+        batch,
         cache,
         cue_files,
         errors,
@@ -81,6 +82,7 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
     api.register_blueprint(tracklists.bp, url_prefix=f"{prefix}/tracklist")
     api.register_blueprint(cue_files.bp, url_prefix=f"{prefix}/cue")
     api.register_blueprint(plays.bp, url_prefix=prefix)
+    api.register_blueprint(batch.bp, url_prefix=f"{prefix}/batch")
 
     # After the blueprints: the login view gets its own limit by endpoint.
     ratelimit.init_app(app)

@@ -177,12 +177,8 @@ def _crawl_request(url: str, body: dict[str, Any]) -> CrawlRequest:
         if active is not None:
             return active  # the workers already have it: don't queue the page twice
     # The queue commits the row in its own transaction before the push (it survives Redis down).
-    client = redis_store.client or redis.Redis.from_url(
-        settings().effective_redis_url, socket_connect_timeout=1
-    )
-    queue = CrawlQueue(client, make_session_factory(db.engine))
     try:
-        return queue.submit(
+        return crawl_queue().submit(
             url,
             correlation_id=str(wanted) if wanted else None,
             force_refresh=body["force_refresh"],
@@ -190,6 +186,14 @@ def _crawl_request(url: str, body: dict[str, Any]) -> CrawlRequest:
         )
     except IntegrityError:
         raise ApiProblem(409, f"correlation id {wanted} is already in use") from None
+
+
+def crawl_queue() -> CrawlQueue:
+    """The crawl queue on the app's Redis (in embedded mode a new client: Redis may be back)."""
+    client = redis_store.client or redis.Redis.from_url(
+        settings().effective_redis_url, socket_connect_timeout=1
+    )
+    return CrawlQueue(client, make_session_factory(db.engine))
 
 
 def _requester() -> str | None:

@@ -82,6 +82,16 @@ def _real_cases(schema: Any, catalogue: Catalogue) -> Iterator[tuple[str, dict[s
     )
     for name in FORMATS:
         yield "POST /api/v1/cue/generate", {"body": {"tracklist_id": tracklist_id, "format": name}}
+    history = {"path_parameters": {"tracklist_id": tracklist_id}}
+    yield "GET /api/v1/tracklist/{tracklist_id}/versions", history
+    yield (
+        "GET /api/v1/tracklist/{tracklist_id}/versions/{version}",
+        {"path_parameters": {"tracklist_id": tracklist_id, "version": 1}},
+    )
+    yield "GET /api/v1/tracklist/{tracklist_id}/diff", {**history, "query": {"from": 1}}
+    yield "GET /api/v1/tracklist/{tracklist_id}/conflicts", history
+    yield "POST /api/v1/tracklist/{tracklist_id}/drafts", {**history, "body": {}}
+    yield "GET /api/v1/tracklist/{tracklist_id}/drafts", history
 
 
 def test_api_conforms_to_its_openapi_document(
@@ -115,5 +125,14 @@ def test_api_conforms_to_its_openapi_document(
             path_parameters={"cue_id": cue_id}, query={"download": True}
         )
         assert case.call_and_validate(headers=headers, checks=CHECKS).status_code == 200
+    # A CUE batch of stored tracklists (201) and its zip (application/zip), as documented.
+    tracklists = [str(catalogue.ids["cox-timewarp"]), catalogue.url("cox-space")]
+    batch = operations["POST /api/v1/batch/cue"].Case(body={"tracklists": tracklists})
+    created = batch.call_and_validate(headers=headers, checks=CHECKS)
+    assert created.status_code == 201, created.text
+    archive = operations["GET /api/v1/batch/{batch_id}/download"].Case(
+        path_parameters={"batch_id": created.json()["id"]}
+    )
+    assert archive.call_and_validate(headers=headers, checks=CHECKS).status_code == 200
     assert len(operations) >= 15, list(operations)
     assert not failures, "\n\n".join(f"{label}\n{text}" for label, text in failures.items())

@@ -162,6 +162,11 @@ def test_the_walk_sees_the_protected_routes(app: Flask) -> None:
         ("tracklists.request_tracklist", "role:reader"),
         ("tracklists.clear_cache", "role:editor"),
         ("cue.generate", "role:reader"),
+        ("batch.crawl_batch", "role:reader"),
+        ("batch.cue_batch", "role:reader"),
+        ("batch.list_jobs", "role:reader"),
+        ("batch.get_batch", "role:reader"),
+        ("batch.download", "role:reader"),
     } <= seen
 
 
