@@ -1,13 +1,16 @@
 """``tracklists up``: the whole service as one supervised group, with one command.
 
 Applies migrations, then runs the API (``tracklists serve``), a crawl worker (``scrapy crawl
-worker``) and the outbox relay (``tracklists relay``) as child processes whose output goes to
-the console. A child that dies is restarted with a growing delay; Ctrl-C or SIGTERM stops them
-all gracefully (the worker finishes what it is fetching and hands back what it held).
+worker``), the outbox relay (``tracklists relay``) and the RabbitMQ consumers (``tracklists
+consume search|retrieval|files``) as child processes whose output goes to the console. A child
+that dies is restarted with a growing delay; Ctrl-C or SIGTERM stops them all gracefully (the
+worker finishes what it is fetching and hands back what it held; a consumer finishes the
+message in hand).
 
 With nothing configured it runs on the embedded SQLite database; a component whose service is
-unreachable at start (Redis for the worker, RabbitMQ for the relay) is reported disabled, not
-started, and the API's ``/admin/health`` shows the same.
+unreachable at start (Redis for the worker and the retrieval consumer, RabbitMQ for the relay
+and the consumers) is reported disabled, not started, and the API's ``/admin/health`` shows
+the same.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import redis
 from cli.common import settings_or_exit
 from crawler.localsite import LocalSite, robots_txt
 from crawler.localsite.demo import demo_store
+from pipelines.consumers import KINDS
 from store import migrate
 from store.config import Settings
 from store.db import make_engine
@@ -95,10 +99,19 @@ def plan_children(settings: Settings) -> tuple[list[Child], list[str]]:
     mq_problem = rabbitmq_reachable(settings.mq_rabbitmq_url)
     if mq_problem is None:
         children.append(Child("relay", [python, "-m", "cli", "relay"]))
+        for kind in KINDS:
+            if kind == "retrieval" and redis_problem is not None:
+                # It queues crawls in Redis: without it every request would end dead-lettered.
+                disabled.append(
+                    "retrieval consumer: Redis unreachable; retrieval requests wait in RabbitMQ"
+                )
+                continue
+            children.append(Child(f"consumer-{kind}", [python, "-m", "cli", "consume", kind]))
     else:
         disabled.append(
             f"outbox relay: RabbitMQ unreachable ({mq_problem}); events wait in the outbox"
         )
+        disabled.append(f"message-queue consumers ({', '.join(KINDS)}): RabbitMQ unreachable")
     return children, disabled
 
 
@@ -142,13 +155,15 @@ def shut_down(children: list[Child]) -> None:
     for child in running:
         assert child.process is not None
         try:
-            child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            code = child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             click.echo(
                 f"[up] {child.name} did not stop in {GRACE_SECONDS:.0f}s; killing it", err=True
             )
             child.process.kill()
             child.process.wait()
+        else:
+            click.echo(f"[up] {child.name} stopped (exit {code})", err=True)
 
 
 @click.command()
@@ -158,7 +173,7 @@ def shut_down(children: list[Child]) -> None:
     help="Crawl a local replay of the site with sample sets (no internet needed).",
 )
 def up(demo: bool) -> None:
-    """Run the service: migrations, API, crawl worker and outbox relay; Ctrl-C stops it."""
+    """Run the service: migrations, API, crawl worker, outbox relay, MQ consumers; Ctrl-C stops."""
     settings = settings_or_exit()
     engine = make_engine(settings.sqlalchemy_url)
     try:

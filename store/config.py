@@ -110,6 +110,8 @@ class Settings(BaseModel):
     mq_exchange_name: str = "tracktion_exchange"
     mq_search_queue: str = "tracklist_search_queue"
     mq_search_routing_key: str = "tracklist.search"
+    mq_retrieval_queue: str = "tracklist_retrieval_queue"
+    mq_files_queue: str = "tracklist_file_events_queue"
     mq_result_routing_key: str = "tracklist.result"
     mq_max_retries: int = Field(3, ge=0, le=100)
     mq_base_delay_seconds: float = Field(2.0, ge=0)

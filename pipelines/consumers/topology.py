@@ -4,8 +4,8 @@ On the service's topic exchange (``TRACKLIST_MQ_EXCHANGE_NAME``), each consumer 
 quorum queue bound to its routing keys::
 
     search     tracklist_search_queue        <- tracklist.search   (TRACKLIST_MQ_SEARCH_*)
-    retrieval  tracklist_retrieval_queue     <- tracklist.retrieve
-    files      tracklist_file_events_queue   <- file.changed
+    retrieval  tracklist_retrieval_queue     <- tracklist.retrieve (TRACKLIST_MQ_RETRIEVAL_QUEUE)
+    files      tracklist_file_events_queue   <- file.changed       (TRACKLIST_MQ_FILES_QUEUE)
 
 Replies and events go out through the outbox (``tracklist.result``, ``cue.validated``,
 ``cue.generated``), published by the relay.
@@ -29,9 +29,7 @@ from pika.adapters.blocking_connection import BlockingChannel
 
 from store.config import Settings
 
-RETRIEVAL_QUEUE = "tracklist_retrieval_queue"
 RETRIEVAL_ROUTING_KEY = "tracklist.retrieve"
-FILES_QUEUE = "tracklist_file_events_queue"
 FILES_ROUTING_KEY = "file.changed"
 
 
@@ -59,13 +57,13 @@ class Topology:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Topology:
-        """The production names: the seed's search queue and key, ours for the others."""
+        """The configured names: the seed's search queue and key, ours for the others."""
         return cls(
             exchange=settings.mq_exchange_name,
             queues={
                 "search": QueueSpec(settings.mq_search_queue, (settings.mq_search_routing_key,)),
-                "retrieval": QueueSpec(RETRIEVAL_QUEUE, (RETRIEVAL_ROUTING_KEY,)),
-                "files": QueueSpec(FILES_QUEUE, (FILES_ROUTING_KEY,)),
+                "retrieval": QueueSpec(settings.mq_retrieval_queue, (RETRIEVAL_ROUTING_KEY,)),
+                "files": QueueSpec(settings.mq_files_queue, (FILES_ROUTING_KEY,)),
             },
             max_retries=settings.mq_max_retries,
             base_delay_seconds=settings.mq_base_delay_seconds,

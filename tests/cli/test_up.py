@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pika
 import pytest
@@ -16,7 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from support.service import Up, free_port, wait_for
 
+from cli.up import plan_children
 from crawler.localsite import LocalSite, robots_txt
+from pipelines.consumers import Topology
+from store.config import Settings, load_settings
 from store.crawl_queue import CrawlQueue
 from store.db import make_engine, make_session_factory
 from store.models import CrawlRequest, OutboxEvent
@@ -54,6 +58,8 @@ def test_embedded_mode_runs_with_nothing_installed(
         assert up.said(r"embedded SQLite")
         assert up.said(r"disabled: crawl worker: Redis unreachable")
         assert up.said(r"disabled: outbox relay: RabbitMQ unreachable")
+        assert up.said(r"disabled: message-queue consumers \(search, retrieval, files\)")
+        assert not up.said(r"started consumer-")
         assert (tmp_path / "var" / "tracklists.db").is_file()
     finally:
         code = up.stop()
@@ -85,6 +91,18 @@ def test_demo_crawls_the_sample_sets_with_nothing_installed(
     assert code == 0
 
 
+def test_without_redis_the_retrieval_consumer_is_left_out(rabbitmq_url: str) -> None:
+    settings = Settings(redis_url="redis://127.0.0.1:1/0", mq_rabbitmq_url=rabbitmq_url)
+    children, disabled = plan_children(settings)
+    assert [child.name for child in children] == [
+        "api",
+        "relay",
+        "consumer-search",
+        "consumer-files",
+    ]
+    assert [reason.split(":")[0] for reason in disabled] == ["crawl worker", "retrieval consumer"]
+
+
 @pytest.fixture
 def site(real_pages: Path) -> Iterator[LocalSite]:
     with LocalSite.from_directories([real_pages], robots_txt=robots_txt(crawl_delay=None)) as local:
@@ -110,9 +128,14 @@ def test_full_mode_crawls_publishes_and_restarts_a_killed_worker(
         "TRACKLIST_REDIS_URL": redis_url,
         "TRACKLIST_MQ_RABBITMQ_URL": rabbitmq_url,
         "TRACKLIST_MQ_EXCHANGE_NAME": exchange,
+        # Queues of this test's own, so no other consumer on the broker takes its messages.
+        "TRACKLIST_MQ_SEARCH_QUEUE": f"{exchange}_search",
+        "TRACKLIST_MQ_RETRIEVAL_QUEUE": f"{exchange}_retrieval",
+        "TRACKLIST_MQ_FILES_QUEUE": f"{exchange}_files",
         "TRACKLIST_SCRAPING_BASE_URL": site.base_url,
         "TRACKLIST_SCRAPING_RATE_LIMIT_DELAY": "0",
     }
+    topology = Topology.from_settings(load_settings(env, env_file=None))
     engine = make_engine(postgres_url)
     # A consumer bound to the exchange, as the analysis service would be.
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
@@ -158,12 +181,48 @@ def test_full_mode_crawls_publishes_and_restarts_a_killed_worker(
         method, properties, _body = channel.basic_get(consumer_queue, auto_ack=True)
         assert method is not None
         assert properties.correlation_id == str(request.correlation_id)
+
+        # The search consumer answers a request on the bus with what was just crawled.
+        for kind in ("search", "retrieval", "files"):
+            assert up.said(rf"started consumer-{kind} \(pid \d+\)")
+        wait_for(lambda: up.said(f"consuming {topology.queues['search'].name}"), 60, up)
+        answer = _search_on_the_bus(channel, exchange, "bicep", up)
+        assert answer["event_type"] == "tracklist.search.result"
+        assert expected["url"] in [result["url"] for result in answer["results"]]
     finally:
         code = up.stop()
-        channel.exchange_delete(exchange)
+        topology.delete_all(channel)
         connection.close()
         client.delete(CrawlQueue(client, make_session_factory(engine)).key)
         client.close()
         engine.dispose()
     assert code == 0
     assert up.said(r"stopping worker")
+    for kind in ("search", "retrieval", "files"):
+        assert up.said(rf"consumer-{kind} stopped \(exit 0\)")
+
+
+def _search_on_the_bus(channel: Any, exchange: str, query: str, up: Up) -> dict[str, Any]:
+    """Publish a ``tracklist.search`` request as another service would; its reply's body."""
+    replies = channel.queue_declare("", exclusive=True).method.queue
+    channel.queue_bind(replies, exchange, routing_key="tracklist.result")
+    correlation_id = f"up-search-{uuid.uuid4().hex[:8]}"
+    channel.basic_publish(
+        exchange,
+        "tracklist.search",
+        json.dumps({"query": query}).encode(),
+        pika.BasicProperties(
+            message_id=str(uuid.uuid4()), correlation_id=correlation_id, delivery_mode=2
+        ),
+        mandatory=True,
+    )
+    found: list[dict[str, Any]] = []
+
+    def replied() -> bool:
+        method, properties, body = channel.basic_get(replies, auto_ack=True)
+        if method is not None and properties.correlation_id == correlation_id:
+            found.append(json.loads(body))
+        return bool(found)
+
+    wait_for(replied, 60, up)
+    return found[0]

@@ -32,6 +32,8 @@ from support.tcpproxy import TcpProxy
 
 from crawler.localsite import LocalSite, robots_txt
 from crawler.localsite.synthetic import add_distinct_tracklists
+from pipelines.consumers import Topology
+from store.config import load_settings
 from store.crawl_queue import CrawlQueue
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade
@@ -196,6 +198,10 @@ def system(
                 f":{broker.port}", f":{broker_proxy.port}"
             ),
             TRACKLIST_MQ_EXCHANGE_NAME=exchange,
+            # The consumers `up` runs get queues of this test's own.
+            TRACKLIST_MQ_SEARCH_QUEUE=f"{exchange}_search",
+            TRACKLIST_MQ_RETRIEVAL_QUEUE=f"{exchange}_retrieval",
+            TRACKLIST_MQ_FILES_QUEUE=f"{exchange}_files",
             TRACKLIST_SCRAPING_BASE_URL=site.base_url,
             TRACKLIST_SCRAPING_RATE_LIMIT_DELAY="0",
             TRACKLIST_WORKER_LEASE_SECONDS="4",
@@ -226,6 +232,6 @@ def system(
             up.stop()
             client.close()
             channel.queue_delete(consumer_queue)
-            channel.exchange_delete(exchange)
+            Topology.from_settings(load_settings(env, env_file=None)).delete_all(channel)
             connection.close()
             engine.dispose()
