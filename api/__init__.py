@@ -35,7 +35,9 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
         auth,
         batch,
         cache,
+        conflicts,
         cue_files,
+        drafts,
         errors,
         health,
         metrics,
@@ -46,6 +48,7 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
         search,
         security,
         tracklists,
+        versions,
     )
     from api.extensions import SETTINGS_KEY, db, redis_store
     from api.search_query import register_sqlite_fold
@@ -80,6 +83,8 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
     api.register_blueprint(admin.bp, url_prefix=f"{prefix}/admin")
     api.register_blueprint(search.bp, url_prefix=f"{prefix}/search")
     api.register_blueprint(tracklists.bp, url_prefix=f"{prefix}/tracklist")
+    for editing in (drafts, versions, conflicts):  # under /tracklist/{id}/...
+        api.register_blueprint(editing.bp, url_prefix=f"{prefix}/tracklist")
     api.register_blueprint(cue_files.bp, url_prefix=f"{prefix}/cue")
     api.register_blueprint(plays.bp, url_prefix=prefix)
     api.register_blueprint(batch.bp, url_prefix=f"{prefix}/batch")

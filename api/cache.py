@@ -100,6 +100,11 @@ class _Stamps:
             self._values[key] = (now + seconds, value)
         return value
 
+    def forget(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._values.pop(key, None)
+
 
 def stamp(name: str, read: Callable[[], T]) -> T:
     """The data stamp ``name``, from ``read()`` or remembered for a moment (see above)."""
@@ -108,6 +113,16 @@ def stamp(name: str, read: Callable[[], T]) -> T:
         return read()
     stamps: _Stamps = current_app.extensions[_STAMPS_KEY]
     return stamps.get(name, seconds, read)
+
+
+def forget(*names: str) -> None:
+    """Drop stamps this process remembers, after it changed their data itself.
+
+    The process that publishes an edit then serves it at once; others within
+    ``TRACKLIST_CACHE_STAMP_SECONDS``, as for a crawl.
+    """
+    stamps: _Stamps = current_app.extensions[_STAMPS_KEY]
+    stamps.forget(*names)
 
 
 def cache_key(kind: str, *parts: object) -> str:

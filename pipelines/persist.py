@@ -5,12 +5,14 @@ on their slug, sources on the site's source id, catalogue tracks on their normal
 Storing the same page twice changes nothing but ``scraped_at``; a page whose content changed
 gets a new version and a ``tracklist.updated`` event. A new or changed tracklist also gets a
 ``tracklist.cataloged`` event (metadata, genres as tags) for the cataloging service.
+
+A re-crawl never overwrites a published human edit: while the current version is an edit or a
+rollback, a changed page is only kept as an unpublished version and a conflict is opened for
+an editor (:func:`pipelines.conflicts.hold_crawl`; outcome ``held``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import time
 import uuid
@@ -18,31 +20,36 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import Table, delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from crawler.items import TracklistItem
-from crawler.pages import NamedLink, TrackEntry, TracklistPage, to_document
-from crawler.pages.identity import artist_key, normalize, track_key
+from crawler.pages import NamedLink, TracklistPage, to_document
+from pipelines.conflicts import hold_crawl
+from pipelines.entry_rows import (
+    EntryRow,
+    delete_rows_of,
+    ids_by_key,
+    replace_entries,
+    table_of,
+    upsert,
+)
 from pipelines.outbox import TRACKLIST_CATALOGED, TRACKLIST_PROCESSED, TRACKLIST_UPDATED, add_event
+from pipelines.versions import catalog_payload, content_hash, next_number, slugify
 from store.models import (
-    Base,
+    HUMAN_ORIGINS,
     Dj,
     Source,
-    Track,
     Tracklist,
     TracklistDj,
-    TracklistEntry,
     TracklistSource,
     TracklistVersion,
     utcnow,
 )
 
-Outcome = Literal["created", "updated", "unchanged"]
+Outcome = Literal["created", "updated", "unchanged", "held"]
 _DJ_SLUG = re.compile(r"/(?:dj|artist)/([^/]+)/")
 _SOURCE_ID = re.compile(r"/source/([^/]+)/([^/]+)/")
-_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +60,6 @@ class StoreResult:
     outcome: Outcome
     version: int
     track_count: int
-
-
-def content_hash(document: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of a version's content (key order and spacing fixed)."""
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def version_content(item: TracklistItem) -> dict[str, Any]:
@@ -85,7 +86,7 @@ def store_tracklist(session: Session, item: TracklistItem) -> StoreResult:
 
     if tracklist is not None:
         current = session.scalars(
-            select(TracklistVersion.content_hash).where(
+            select(TracklistVersion).where(
                 TracklistVersion.tracklist_id == tracklist.id,
                 TracklistVersion.version == tracklist.version,
             )
@@ -93,10 +94,16 @@ def store_tracklist(session: Session, item: TracklistItem) -> StoreResult:
         tracklist.scraped_at = now
         tracklist.source_html_hash = item.html_sha256
         tracklist.status = "active"
-        if current == digest:
+        if current is not None and current.origin in HUMAN_ORIGINS:
+            held = hold_crawl(session, tracklist, current, content)
+            if held:  # DJs and sources are not edited by people: keep them as the page says
+                _link_heading(session, tracklist.id, page)
+            outcome: Outcome = "held" if held else "unchanged"
+            return StoreResult(tracklist.id, outcome, tracklist.version, tracklist.track_count)
+        if current is not None and current.content_hash == digest:
             return StoreResult(tracklist.id, "unchanged", tracklist.version, tracklist.track_count)
-        outcome: Outcome = "updated"
-        tracklist.version += 1
+        outcome = "updated"
+        tracklist.version = next_number(session, tracklist.id)
     else:
         outcome = "created"
         tracklist = Tracklist(site_id=page.tracklist_id, version=1, scraped_at=now)
@@ -110,9 +117,8 @@ def store_tracklist(session: Session, item: TracklistItem) -> StoreResult:
     tracklist.source_html_hash = item.html_sha256
     session.flush()
 
-    _link_djs(session, tracklist.id, page.djs)
-    _link_sources(session, tracklist.id, page.sources)
-    _replace_entries(session, tracklist.id, page.entries)
+    _link_heading(session, tracklist.id, page)
+    replace_entries(session, tracklist.id, [EntryRow.of_page(entry) for entry in page.entries])
     session.add(
         TracklistVersion(
             tracklist_id=tracklist.id,
@@ -135,68 +141,21 @@ def store_tracklist(session: Session, item: TracklistItem) -> StoreResult:
         add_event(
             session,
             TRACKLIST_UPDATED,
-            {**payload, "version": tracklist.version},
+            {**payload, "version": tracklist.version, "origin": "crawl"},
             correlation_id=item.correlation_id,
         )
     add_event(
         session,
         TRACKLIST_CATALOGED,
-        _catalog_payload(tracklist, page),
+        catalog_payload(tracklist, content),
         correlation_id=item.correlation_id,
     )
     return StoreResult(tracklist.id, outcome, tracklist.version, tracklist.track_count)
 
 
-def _catalog_payload(tracklist: Tracklist, page: TracklistPage) -> dict[str, Any]:
-    """``tracklist.cataloged`` for the cataloging service: metadata, and genres as tags."""
-    return {
-        "tracklist_id": str(tracklist.id),
-        "metadata": {
-            "title": tracklist.title,
-            "url": tracklist.url,
-            "date": tracklist.set_date.isoformat() if tracklist.set_date else None,
-            "djs": list(dict.fromkeys(dj.name for dj in page.djs)),
-            "sources": list(dict.fromkeys(source.name for source in page.sources)),
-            "genres": list(page.genres),
-            "track_count": tracklist.track_count,
-            "version": tracklist.version,
-        },
-        "tags": list(dict.fromkeys(_slugify(genre) for genre in page.genres)),
-    }
-
-
-def _table(model: type[Any]) -> Table:
-    """The model's Table: Core statements on it batch rows (the ORM bulk path does not)."""
-    return Base.metadata.tables[model.__tablename__]
-
-
-def _delete_rows_of(session: Session, model: type[Any], tracklist_id: uuid.UUID) -> None:
-    """Delete a tracklist's rows in ``model``'s table (Core: no session synchronisation)."""
-    table = _table(model)
-    session.execute(delete(table).where(table.c.tracklist_id == tracklist_id))
-
-
-def _upsert(session: Session, model: type[Any], rows: list[dict[str, Any]], key: str) -> None:
-    """INSERT ... ON CONFLICT (key) DO NOTHING on either backend (both speak it)."""
-    if not rows:
-        return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(_table(model)).on_conflict_do_nothing(index_elements=[key])
-    session.execute(statement, rows)
-
-
-def _ids(session: Session, key: Any, id_column: Any, keys: list[str]) -> dict[str, int]:
-    """Map natural keys to row ids, in chunks that stay under SQLite's parameter limit."""
-    found: dict[str, int] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        for natural, row_id in session.execute(select(key, id_column).where(key.in_(chunk))):
-            found[natural] = row_id
-    return found
-
-
-def _slugify(name: str) -> str:
-    return _SLUG_JUNK.sub("-", normalize(name)).strip("-") or "unknown"
+def _link_heading(session: Session, tracklist_id: uuid.UUID, page: TracklistPage) -> None:
+    _link_djs(session, tracklist_id, page.djs)
+    _link_sources(session, tracklist_id, page.sources)
 
 
 def _relink(
@@ -213,22 +172,22 @@ def _relink(
     """
     model, key = entity
     link_model, foreign_key = link
-    _upsert(session, model, list(rows.values()), key)
-    ids = _ids(session, getattr(model, key), model.id, list(rows))
-    _delete_rows_of(session, link_model, tracklist_id)
+    upsert(session, model, list(rows.values()), key)
+    ids = ids_by_key(session, getattr(model, key), model.id, list(rows))
+    delete_rows_of(session, link_model, tracklist_id)
     links = [
         {"tracklist_id": tracklist_id, foreign_key: ids[natural], "position": position}
         for position, natural in enumerate(rows)
     ]
     if links:
-        session.execute(insert(_table(link_model)), links)
+        session.execute(insert(table_of(link_model)), links)
 
 
 def _link_djs(session: Session, tracklist_id: uuid.UUID, djs: tuple[NamedLink, ...]) -> None:
     rows: dict[str, dict[str, Any]] = {}
     for dj in djs:
         match = _DJ_SLUG.search(dj.url or "")
-        slug = match.group(1) if match else _slugify(dj.name)
+        slug = match.group(1) if match else slugify(dj.name)
         rows.setdefault(slug, {"slug": slug, "name": dj.name, "url": dj.url})
     _relink(session, tracklist_id, (Dj, "slug"), (TracklistDj, "dj_id"), rows)
 
@@ -240,55 +199,9 @@ def _link_sources(
     for source in sources:
         match = _SOURCE_ID.search(source.url or "")
         site_id, slug = (match.group(1), match.group(2)) if match else (None, None)
-        slug = slug or _slugify(source.name)
+        slug = slug or slugify(source.name)
         site_id = site_id or f"name:{slug}"
         rows.setdefault(
             site_id, {"site_id": site_id, "slug": slug, "name": source.name, "url": source.url}
         )
     _relink(session, tracklist_id, (Source, "site_id"), (TracklistSource, "source_id"), rows)
-
-
-def _catalogue_row(entry: TrackEntry) -> dict[str, Any]:
-    return {
-        "track_key": track_key(entry.artist, entry.title, entry.version),
-        "artist": entry.artist,
-        "title": entry.title,
-        "version": entry.version,
-        "label": entry.label,
-        "artist_normalized": artist_key(entry.artist),
-        "title_normalized": normalize(entry.title),
-        "version_normalized": normalize(entry.version) if entry.version else None,
-        "label_normalized": normalize(entry.label) if entry.label else None,
-        "site_track_id": entry.track_id,
-        "url": entry.track_url,
-    }
-
-
-def _replace_entries(
-    session: Session, tracklist_id: uuid.UUID, entries: tuple[TrackEntry, ...]
-) -> None:
-    # Unknown ("ID") tracks are rows of the set, not catalogue tracks: nothing to link them to.
-    catalogue_rows = [None if e.is_id else _catalogue_row(e) for e in entries]
-    catalogue = {row["track_key"]: row for row in catalogue_rows if row is not None}
-    _upsert(session, Track, list(catalogue.values()), "track_key")
-    track_ids = _ids(session, Track.track_key, Track.id, list(catalogue))
-    _delete_rows_of(session, TracklistEntry, tracklist_id)
-    rows = [
-        {
-            "tracklist_id": tracklist_id,
-            "row": entry.row,
-            "position": entry.position,
-            "cue_ms": entry.cue_ms,
-            "played_with_previous": entry.played_with_previous,
-            "is_id": entry.is_id,
-            "artist": entry.artist,
-            "title": entry.title,
-            "version": entry.version,
-            "label": entry.label,
-            "mashup_parts": [{"display": part.display} for part in entry.mashup_parts],
-            "track_id": None if row is None else track_ids[row["track_key"]],
-        }
-        for entry, row in zip(entries, catalogue_rows, strict=True)
-    ]
-    if rows:
-        session.execute(insert(_table(TracklistEntry)), rows)

@@ -82,6 +82,16 @@ def _real_cases(schema: Any, catalogue: Catalogue) -> Iterator[tuple[str, dict[s
     )
     for name in FORMATS:
         yield "POST /api/v1/cue/generate", {"body": {"tracklist_id": tracklist_id, "format": name}}
+    history = {"path_parameters": {"tracklist_id": tracklist_id}}
+    yield "GET /api/v1/tracklist/{tracklist_id}/versions", history
+    yield (
+        "GET /api/v1/tracklist/{tracklist_id}/versions/{version}",
+        {"path_parameters": {"tracklist_id": tracklist_id, "version": 1}},
+    )
+    yield "GET /api/v1/tracklist/{tracklist_id}/diff", {**history, "query": {"from": 1}}
+    yield "GET /api/v1/tracklist/{tracklist_id}/conflicts", history
+    yield "POST /api/v1/tracklist/{tracklist_id}/drafts", {**history, "body": {}}
+    yield "GET /api/v1/tracklist/{tracklist_id}/drafts", history
 
 
 def test_api_conforms_to_its_openapi_document(
