@@ -13,6 +13,7 @@ import click
 
 # name -> "module:attribute" of a click command or group.
 COMMANDS: dict[str, str] = {
+    "batch": "cli.batch:batch",
     "crawl": "cli.crawl:crawl",
     "cue": "cli.cue:cue",
     "db": "cli.db:db",
