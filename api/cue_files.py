@@ -17,6 +17,8 @@ from flask import Response, request, send_file, url_for
 from sqlalchemy import select
 
 from api.cue_render import MEDIA_TYPES, render_tracklist
+from api.edit_schemas import MAX_INT
+from api.editing import edit_errors
 from api.errors import ApiProblem
 from api.extensions import db, settings
 from api.media import stored_file
@@ -24,9 +26,10 @@ from api.openapi import Blueprint
 from api.security import require_role
 from api.tracklists import canonical_url
 from cue import FORMATS
+from pipelines.versions import version_of
 from store.crawl_intake import stored_by_url
 from store.cue_export import discard, write_cue_file
-from store.models import CueFile, Tracklist
+from store.models import CueFile, Tracklist, TracklistVersion
 
 bp = Blueprint("cue", __name__, description="CUE sheets and chapter files.")
 
@@ -44,6 +47,10 @@ class CueRequestSchema(ma.Schema):
         metadata={"description": "relative to TRACKLIST_MEDIA_ROOT; checked against the sheet"},
     )
     include_pregap = ma.fields.Boolean(load_default=False)
+    version = ma.fields.Integer(
+        validate=ma.validate.Range(1, MAX_INT),
+        metadata={"description": "a published version of the tracklist; default: the current"},
+    )
 
     @ma.validates_schema
     def _one_of(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -99,7 +106,8 @@ _FILE_CONTENT = {
 @require_role("reader")
 @bp.arguments(CueRequestSchema)
 @bp.response(201, CueFileSchema)
-@bp.alt_response(404, description="The tracklist is not stored (POST /tracklist first)")
+@bp.alt_response(404, description="The tracklist (or version) is not stored")
+@bp.alt_response(409, description="The version was never published (a held-back crawl)")
 def generate(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Render a stored tracklist, store the file, answer it with its checksum and warnings."""
     session = db.session
@@ -110,6 +118,7 @@ def generate(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]
         body["format"],
         audio_file_path=body.get("audio_file_path"),
         include_pregap=body["include_pregap"],
+        version=_version(tracklist, body.get("version")),
     )
     row = write_cue_file(settings().cue_storage_dir, tracklist, body["format"], rendered)
     session.add(row)
@@ -133,6 +142,19 @@ def _tracklist(body: dict[str, Any]) -> Tracklist:
     if found is None:
         raise ApiProblem(
             404, f"tracklist {what} is not stored; request it with POST /tracklist first"
+        )
+    return found
+
+
+def _version(tracklist: Tracklist, number: int | None) -> TracklistVersion | None:
+    """The published version to render; ``None`` for the current one."""
+    if number is None:
+        return None
+    with edit_errors():
+        found = version_of(db.session, tracklist.id, number)
+    if not found.published:
+        raise ApiProblem(
+            409, f"version {number} is a crawl that was never published", kind="conflict"
         )
     return found
 

@@ -18,7 +18,7 @@ from api.extensions import settings
 from api.media import AUDIO_FIELD, resolve_audio
 from cue import FORMATS, CueError, Options, check_audio, read_audio
 from store.cue_export import Rendered, RenderError, render_stored
-from store.models import Tracklist
+from store.models import Tracklist, TracklistVersion
 
 # What each format is served as. CUE sheets have no registered type; application/x-cue is
 # what players and browsers associate with .cue.
@@ -41,8 +41,10 @@ def render_tracklist(
     *,
     audio_file_path: str | None,
     include_pregap: bool,
+    version: TracklistVersion | None = None,
 ) -> Rendered:
-    """Render ``tracklist`` as ``format_name``; 422 when cue or the audio check refuses it."""
+    """Render ``tracklist`` (or its ``version``) as ``format_name``; 422 when cue or the audio
+    check refuses it."""
     audio = None
     audio_path: Path | None = None
     if audio_file_path is not None:
@@ -57,7 +59,7 @@ def render_tracklist(
         include_pregap=include_pregap,
     )
     try:
-        rendered = render_stored(session, tracklist, format_name, options)
+        rendered = render_stored(session, tracklist, format_name, options, version)
     except RenderError as exc:
         raise ApiProblem(422, str(exc), kind="validation-error") from None
     if audio is None:

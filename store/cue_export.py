@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from cue import FORMATS, CueError, CueSheet, Options, export
 from store.cue_source import cue_tracklist
 from store.files import write_atomically
-from store.models import CueFile, Tracklist
+from store.models import CueFile, Tracklist, TracklistVersion
 
 _SLUG = re.compile(r"/tracklist/[^/]+/([0-9a-z][0-9a-z_-]*)\.html$")
 
@@ -37,14 +37,22 @@ class Rendered:
     filename: str
     warnings: list[str]
     sheets: tuple[CueSheet, ...] = ()
+    version: int | None = None  # the tracklist version rendered (None: the current one)
 
 
 def render_stored(
-    session: Session, tracklist: Tracklist, format_name: str, options: Options | None = None
+    session: Session,
+    tracklist: Tracklist,
+    format_name: str,
+    options: Options | None = None,
+    version: TracklistVersion | None = None,
 ) -> Rendered:
-    """Render ``tracklist`` as ``format_name``; :class:`RenderError` when :mod:`cue` refuses."""
+    """Render ``tracklist`` (its current version, or ``version``) as ``format_name``.
+
+    :class:`RenderError` when :mod:`cue` refuses.
+    """
     try:
-        result = export(cue_tracklist(session, tracklist), format_name, options)
+        result = export(cue_tracklist(session, tracklist, version), format_name, options)
     except CueError as exc:
         raise RenderError(str(exc)) from None
     if len(result.documents) != 1:  # only when splitting, which these options never ask for
@@ -56,6 +64,7 @@ def render_stored(
         f"{stem}{FORMATS[format_name].suffix}",
         [str(notice) for notice in result.notices],
         result.sheets,
+        version.version if version is not None else tracklist.version,
     )
 
 
@@ -73,7 +82,7 @@ def write_cue_file(
     return CueFile(
         id=cue_id,
         tracklist_id=tracklist.id,
-        tracklist_version=tracklist.version,
+        tracklist_version=rendered.version or tracklist.version,
         format=format_name,
         filename=rendered.filename,
         content=rendered.text,
