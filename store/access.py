@@ -21,6 +21,8 @@ READABLE_TABLES = (
     "tracklist_sources",
     "tracklist_entries",
     "tracklist_versions",
+    "tracklist_drafts",
+    "tracklist_conflicts",
     "cue_files",
     "crawl_requests",
 )
