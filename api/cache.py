@@ -18,6 +18,9 @@ Reading a stamp costs a database round trip, so each process remembers stamps fo
 served at most that long after it was stored, and a hot tracklist costs the database one query
 per second per worker instead of one per request.
 
+Each process also keeps the bodies it read for that same moment (:mod:`api.near_cache`),
+so a hot response costs Redis one GET per second per worker.
+
 Every lookup counts a hit or a miss, in Redis (``{prefix}stats:cache``, for
 ``GET /admin/stats``, summed over all workers) and in Prometheus
 (``tracklists_cache_requests_total``). Without Redis, or with ``TRACKLIST_CACHE_ENABLED=false``,
@@ -40,6 +43,7 @@ from prometheus_client import Counter
 
 from api.extensions import SETTINGS_KEY, redis_store, settings
 from api.metrics import current_metrics
+from api.near_cache import NearCache
 from store.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -48,16 +52,22 @@ KINDS = ("search", "tracklist")
 _COUNTER_KEY = "tracklists.cache_counter"
 _SCRIPT_KEY = "tracklists.cache_script"
 _STAMPS_KEY = "tracklists.cache_stamps"
+_NEAR_KEY = "tracklists.near_cache"
 _SCAN_BATCH = 500
 _MAX_STAMPS = 10_000
 T = TypeVar("T")
-# GET the entry and count the outcome in one round trip.
+# GET the entry and count the outcome, plus the hits served from the process since the last
+# call (ARGV[2]), in one round trip.
 _GET_AND_COUNT = """
 local value = redis.call('GET', KEYS[1])
+local hits = tonumber(ARGV[2])
 if value then
-  redis.call('HINCRBY', KEYS[2], ARGV[1] .. ':hits', 1)
+  hits = hits + 1
 else
   redis.call('HINCRBY', KEYS[2], ARGV[1] .. ':misses', 1)
+end
+if hits > 0 then
+  redis.call('HINCRBY', KEYS[2], ARGV[1] .. ':hits', hits)
 end
 return value
 """
@@ -67,6 +77,7 @@ def init_app(app: Flask) -> None:
     """Set up the stamp memory and the Prometheus counter (when metrics are on)."""
     config: Settings = app.extensions[SETTINGS_KEY]
     app.extensions[_STAMPS_KEY] = _Stamps()
+    app.extensions[_NEAR_KEY] = NearCache()
     if not config.metrics_enabled:
         return
     with app.app_context():
@@ -142,16 +153,30 @@ def get(kind: str, key: str) -> bytes | None:
     client = _client()
     if client is None:
         return None
+    near: NearCache = current_app.extensions[_NEAR_KEY]
+    keep_for = settings().cache_stamp_seconds
+    if keep_for > 0:
+        body = near.get(key)
+        if body is not None:
+            near.count_hit(kind)
+            _count(kind, "hit")
+            return body
     script = current_app.extensions.get(_SCRIPT_KEY)
     if script is None:
         script = current_app.extensions[_SCRIPT_KEY] = client.register_script(_GET_AND_COUNT)
+    pending = near.take_hits(kind)
     try:
-        value = script(keys=[key, redis_store.key("stats", "cache")], args=[kind])
+        value = script(keys=[key, redis_store.key("stats", "cache")], args=[kind, pending])
     except redis.RedisError as exc:
         logger.warning("cache lookup failed (%s): answering from the store", exc)
+        near.give_back_hits(kind, pending)
         value = None
     _count(kind, "hit" if value is not None else "miss")
-    return value if isinstance(value, bytes) else None
+    if not isinstance(value, bytes):
+        return None
+    if keep_for > 0:
+        near.put(key, value, keep_for)
+    return value
 
 
 def put(key: str, body: bytes, ttl_seconds: float) -> None:
@@ -163,6 +188,10 @@ def put(key: str, body: bytes, ttl_seconds: float) -> None:
         client.set(key, body, ex=max(1, int(ttl_seconds)))
     except redis.RedisError as exc:
         logger.warning("cache store failed: %s", exc)
+        return
+    keep_for = settings().cache_stamp_seconds
+    if keep_for > 0:
+        current_app.extensions[_NEAR_KEY].put(key, body, keep_for)
 
 
 def clear(*kinds: str) -> int:
@@ -170,6 +199,7 @@ def clear(*kinds: str) -> int:
     client = redis_store.client
     if client is None:
         return 0
+    current_app.extensions[_NEAR_KEY].clear()
     deleted = 0
     for kind in kinds:
         batch: list[bytes] = []
@@ -184,13 +214,25 @@ def clear(*kinds: str) -> int:
 
 
 def stats() -> dict[str, Any] | None:
-    """Hits, misses and hit rate per cache and overall, from Redis (``None`` without it)."""
+    """Hits, misses and hit rate per cache and overall, from Redis (``None`` without it).
+
+    This process's hits served from its near cache are counted first, so they show at once.
+    """
     client = redis_store.client
     if client is None:
         return None
+    near: NearCache = current_app.extensions[_NEAR_KEY]
+    pending = {kind: near.take_hits(kind) for kind in KINDS}
     try:
-        raw = client.hgetall(redis_store.key("stats", "cache"))
+        with client.pipeline(transaction=False) as pipe:
+            for kind, hits in pending.items():
+                if hits:
+                    pipe.hincrby(redis_store.key("stats", "cache"), f"{kind}:hits", hits)
+            pipe.hgetall(redis_store.key("stats", "cache"))
+            raw = pipe.execute()[-1]
     except redis.RedisError:
+        for kind, hits in pending.items():
+            near.give_back_hits(kind, hits)
         return None
     counts = {_text(key): int(value) for key, value in raw.items()}
     result: dict[str, Any] = {}

@@ -275,6 +275,35 @@ def test_tracklist_cache_hit_then_invalidated_by_a_change(
     assert stats.json["cache"]["tracklist"] == {"hits": 2, "misses": 3, "hit_rate": 0.4}
 
 
+def test_a_hot_response_is_served_from_the_process_for_a_moment(
+    api_settings: Settings,
+    store_sessions: sessionmaker[Session],
+    redis_server: redis.Redis,
+    login: Callable[[str], dict[str, Any]],
+) -> None:
+    app = create_app(api_settings, cache_stamp_seconds=30)
+    client = app.test_client()
+    parsed = page(uuid.uuid4().hex[:10], [("Near Twin", "neartwin")], None, "2024-01-01")
+    path = f"{PREFIX}/tracklist/{store_page(store_sessions, parsed)}"
+    assert client.get(path).headers["X-Cache"] == "MISS"
+    cached_keys = list(
+        redis_server.scan_iter(match=f"{api_settings.cache_key_prefix}cache:tracklist:*")
+    )
+    assert len(cached_keys) == 1
+    # Gone from Redis behind the API's back: the process still has the body it stored.
+    redis_server.delete(*cached_keys)
+    for _ in range(3):
+        assert client.get(path).headers["X-Cache"] == "HIT"
+    # Hits served by the process count like any other in /admin/stats.
+    admin = bearer(login("admin")["access_token"])
+    stats = client.get(f"{PREFIX}/admin/stats", headers=admin).json["cache"]["tracklist"]
+    assert (stats["hits"], stats["misses"]) == (3, 1)
+    # Clearing the cache clears the process's copies too.
+    editor = bearer(login("editor")["access_token"])
+    assert client.delete(f"{PREFIX}/tracklist/cache", headers=editor).status_code == 200
+    assert client.get(path).headers["X-Cache"] == "MISS"
+
+
 def test_each_process_trusts_a_stamp_for_a_moment(
     api_settings: Settings, store_sessions: sessionmaker[Session]
 ) -> None:
