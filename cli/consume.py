@@ -1,8 +1,13 @@
-"""``tracklists consume search|retrieval|files``: run one RabbitMQ consumer until stopped."""
+"""``tracklists consume search|retrieval|files``: run one RabbitMQ consumer until stopped.
+
+Logs are JSON lines (``TRACKLIST_LOG_FORMAT``) from component ``consumer-<kind>``, each line
+about a message carrying its correlation and message ids. Prometheus metrics
+(:mod:`pipelines.consumers.metrics`) are served on ``TRACKLIST_CONSUMER_METRICS_HOST`` while
+it runs, on port :func:`metrics_port`.
+"""
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from types import FrameType
@@ -11,8 +16,20 @@ import click
 
 from cli.common import settings_or_exit
 from pipelines.consumers import KINDS, build
-from store import heartbeats, migrate
+from store import heartbeats, logs, migrate
 from store.db import make_engine, make_session_factory
+
+
+def metrics_port(base: int, kind: str) -> int | None:
+    """The port ``kind``'s consumer serves metrics on: ``None`` when off (-1), 0 = any free one.
+
+    One base port (``TRACKLIST_CONSUMER_METRICS_PORT``), offset by the kind's place in
+    :data:`~pipelines.consumers.KINDS` (search +0, retrieval +1, files +2), so the three
+    consumers ``tracklists up`` runs on one host do not compete for it.
+    """
+    if base < 0:
+        return None
+    return 0 if base == 0 else base + KINDS.index(kind)
 
 
 @click.command()
@@ -25,8 +42,7 @@ def consume(kind: str) -> None:
     SIGTERM stops after the message in hand.
     """
     settings = settings_or_exit()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("pika").setLevel(logging.WARNING)
+    logs.configure(f"consumer-{kind}", settings.log_level, settings.log_format)
     engine = make_engine(settings.sqlalchemy_url, pool_size=2)
     try:
         current, head = migrate.current_revision(engine), migrate.head_revision(engine)
@@ -42,7 +58,13 @@ def consume(kind: str) -> None:
 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
+        port = metrics_port(settings.consumer_metrics_port, kind)
+        if settings.metrics_enabled and port is not None:
+            consumer.metrics.serve(settings.consumer_metrics_host, port)
         beat_file = settings.data_dir / f"consumer-{kind}.heartbeat"
-        consumer.run_forever(stop, heartbeat=lambda: heartbeats.touch(beat_file))
+        try:
+            consumer.run_forever(stop, heartbeat=lambda: heartbeats.touch(beat_file))
+        finally:
+            consumer.metrics.close()
     finally:
         engine.dispose()

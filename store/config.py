@@ -116,6 +116,9 @@ class Settings(BaseModel):
     mq_max_retries: int = Field(3, ge=0, le=100)
     mq_base_delay_seconds: float = Field(2.0, ge=0)
     mq_prefetch_count: int = Field(1, ge=1, le=10000)
+    # Consumers' /metrics: search on the port, retrieval on +1, files on +2; -1 = off, 0 = any.
+    consumer_metrics_host: str = "127.0.0.1"
+    consumer_metrics_port: int = Field(9411, ge=-1, le=65533)
 
     # --- database -------------------------------------------------------------------------
     database_url: str | None = None

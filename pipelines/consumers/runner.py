@@ -13,6 +13,10 @@ Guarantees, and how they are met:
   dead-lettered after ``TRACKLIST_MQ_MAX_RETRIES`` retries (see :mod:`.topology`).
 - *Broker outages.* pika never reconnects by itself: :meth:`Consumer.run_forever` reconnects
   with backoff, and unacknowledged messages come back from the broker.
+
+Every delivery is logged with its message and correlation ids and counted in
+:class:`~pipelines.consumers.metrics.ConsumerMetrics` (outcome, time, retries, dead letters);
+the loop reads its queues' depths every ``depth_interval`` seconds.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -31,6 +36,7 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic, BasicProperties
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipelines.consumers.metrics import ConsumerMetrics
 from pipelines.consumers.topology import Topology
 from store.db import run_transaction
 from store.models import ProcessedMessage
@@ -38,6 +44,7 @@ from store.models import ProcessedMessage
 log = logging.getLogger(__name__)
 
 MAX_OUTAGE_BACKOFF_SECONDS = 30.0
+DEPTH_INTERVAL_SECONDS = 5.0
 RETRY_HEADER = "x-retry-count"
 ERROR_HEADER = "x-error"
 _MAX_ERROR_CHARS = 500
@@ -115,6 +122,8 @@ class Consumer:
         self.parameters.blocked_connection_timeout = 30
         self.prefetch_count = prefetch_count
         self.outcomes: dict[str, int] = {}
+        self.metrics = ConsumerMetrics(handler.name)
+        self.depth_interval = DEPTH_INTERVAL_SECONDS
 
     # --- applying a message -------------------------------------------------------------
 
@@ -152,21 +161,28 @@ class Consumer:
         raw: bytes,
     ) -> None:
         """Apply, then ack; or retry / dead-letter, then ack. Broker errors propagate."""
+        started = time.perf_counter()
         routing_key = method.routing_key or ""
+        # The request's ids on every line about it (a malformed body may not decode).
+        ids = {"correlation_id": properties.correlation_id, "message_id": properties.message_id}
         try:
             message = Message.decode(routing_key, properties, raw)
+            ids = {"correlation_id": message.correlation_id, "message_id": message.message_id}
             outcome = self.apply(message)
         except Malformed as exc:
-            log.warning("%s: dead-lettering malformed message: %s", self.queue, exc)
+            log.warning("%s: dead-lettering malformed message: %s", self.queue, exc, extra=ids)
             self._dead_letter(channel, method, properties, raw, f"malformed: {exc}")
+            self.metrics.dead_lettered("malformed")
             outcome = "malformed"
         except Exception as exc:
-            log.exception("%s: handling failed", self.queue)
-            outcome = self._retry(channel, method, properties, raw, f"{type(exc).__name__}: {exc}")
+            log.exception("%s: handling failed", self.queue, extra=ids)
+            error = f"{type(exc).__name__}: {exc}"
+            outcome = self._retry(channel, method, properties, raw, error, ids)
         else:
-            log.info("%s: %s message %s", self.queue, outcome, message.message_id)
+            log.info("%s: %s message %s", self.queue, outcome, message.message_id, extra=ids)
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         channel.basic_ack(method.delivery_tag)
+        self.metrics.delivered(outcome, time.perf_counter() - started)
 
     def _retry(
         self,
@@ -175,16 +191,21 @@ class Consumer:
         properties: BasicProperties,
         raw: bytes,
         error: str,
+        ids: dict[str, str | None],
     ) -> str:
         attempt = _retry_count(properties) + 1
         if attempt > self.topology.max_retries:
-            log.error("%s: giving up after %d retries: %s", self.queue, attempt - 1, error)
+            log.error(
+                "%s: giving up after %d retries: %s", self.queue, attempt - 1, error, extra=ids
+            )
             self._dead_letter(channel, method, properties, raw, error)
+            self.metrics.dead_lettered("retries_exhausted")
             return "dead-lettered"
         target = self.topology.retry_queue(self.queue, attempt)
         channel.basic_publish(
             "", target, raw, _with_headers(properties, method, attempt, error), mandatory=True
         )
+        self.metrics.retried()
         return "retrying"
 
     def _dead_letter(
@@ -218,9 +239,13 @@ class Consumer:
                 channel.basic_consume(self.queue, self.on_delivery)
                 log.info("consuming %s", self.queue)
                 backoff = 1.0
+                depths_read = 0.0
                 while not stop.is_set():
                     if heartbeat is not None:
                         heartbeat()
+                    if time.monotonic() - depths_read >= self.depth_interval:
+                        self.metrics.read_depths(channel, self._queues())
+                        depths_read = time.monotonic()
                     connection.process_data_events(time_limit=1)
             except (pika.exceptions.AMQPError, OSError) as exc:
                 log.warning(
@@ -230,6 +255,15 @@ class Consumer:
                 backoff = min(MAX_OUTAGE_BACKOFF_SECONDS, backoff * 2)
             finally:
                 _close(connection)
+
+    def _queues(self) -> list[str]:
+        """This consumer's queue, its retry queues and its dead-letter queue."""
+        retries = range(1, self.topology.max_retries + 1)
+        return [
+            self.queue,
+            *(self.topology.retry_queue(self.queue, attempt) for attempt in retries),
+            self.topology.dead_queue(self.queue),
+        ]
 
 
 def _retry_count(properties: BasicProperties) -> int:

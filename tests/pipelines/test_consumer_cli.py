@@ -1,16 +1,20 @@
-"""``tracklists consume search`` as a process: consumes, replies, stops cleanly on SIGTERM."""
+"""``tracklists consume search`` as a process: consumes, replies, logs JSON lines with the
+message's correlation id, serves its metrics while it runs, stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import urllib.request
 import uuid
 from pathlib import Path
 
 from consumer_support import Broker, outbox, wait_until
 from sqlalchemy import Engine
+from support.service import free_port
 
 from pipelines.consumers import QueueSpec, Topology
 from store.db import make_engine, make_session_factory
@@ -38,6 +42,7 @@ def test_consume_search_runs_until_sigterm(
         "TRACKLIST_MQ_MAX_RETRIES": "1",
         "TRACKLIST_MQ_BASE_DELAY_SECONDS": "0.1",
         "TRACKLIST_DATA_DIR": str(tmp_path),
+        "TRACKLIST_CONSUMER_METRICS_PORT": str(metrics_port := free_port()),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "consume", "search"],
@@ -53,13 +58,20 @@ def test_consume_search_runs_until_sigterm(
         sessions = make_session_factory(engine)
         wait_until(lambda: len(outbox(sessions, "tracklist.search.result")) == 1, timeout=30)
         assert (tmp_path / "consumer-search.heartbeat").exists()
+        url = f"http://127.0.0.1:{metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            metrics = answer.read().decode()
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
         broker.close()
         engine.dispose()
     assert process.returncode == 0, output
-    assert "answered" in output
+    assert 'tracklists_consumer_messages_total{consumer="search",outcome="answered"} 1.0' in metrics
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith('{"time"')]
+    assert {line["component"] for line in lines} == {"consumer-search"}
+    [answered] = [line for line in lines if "answered" in line["message"]]
+    assert answered["correlation_id"] == "cli-1"
 
 
 def test_consume_refuses_an_unmigrated_database(rabbitmq_url: str, postgres_url: str) -> None:
