@@ -153,6 +153,13 @@ class OutboxRelay:
                 event.sent_at = utcnow()
                 event.attempts += 1
                 published += 1
+                # Confirmed by the broker: the last step of a crawl's correlation id.
+                log.info(
+                    "published %s %s",
+                    event.routing_key,
+                    event.event_id,
+                    extra={"correlation_id": event.correlation_id, "event_id": str(event.event_id)},
+                )
             session.commit()
         self.published += published
         return published
@@ -164,7 +171,12 @@ class OutboxRelay:
         delay = min(MAX_RETRY_DELAY_SECONDS, 2.0**event.attempts)
         event.next_attempt_at = utcnow() + timedelta(seconds=delay)
         log.warning(
-            "event %s (%s) deferred %.0fs: %s", event.event_id, event.routing_key, delay, error
+            "event %s (%s) deferred %.0fs: %s",
+            event.event_id,
+            event.routing_key,
+            delay,
+            error,
+            extra={"correlation_id": event.correlation_id},
         )
 
     def run_forever(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,6 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import session_scope
 from store.models import CrawlRequest, utcnow
+
+log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE_KEY = "tracklists:crawl:requests"
 FINAL_STATUSES = frozenset({"done", "failed", "blocked"})
@@ -125,6 +128,8 @@ class CrawlQueue:
         # If Redis is down, reconcile() later pushes queued rows that are missing from it.
         with contextlib.suppress(redis.RedisError):
             self.redis.lpush(self.key, job.to_message())
+        # The first line of the crawl's correlation id (in the API, next to the request id).
+        log.info("crawl queued: %s", url, extra={"correlation_id": job.correlation_id, "url": url})
         return request
 
     def depth(self) -> int:

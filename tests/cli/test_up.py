@@ -13,6 +13,7 @@ from typing import Any
 
 import pika
 import pytest
+import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from support.service import Up, free_port, wait_for
@@ -134,6 +135,7 @@ def test_full_mode_crawls_publishes_and_restarts_a_killed_worker(
         "TRACKLIST_MQ_FILES_QUEUE": f"{exchange}_files",
         "TRACKLIST_SCRAPING_BASE_URL": site.base_url,
         "TRACKLIST_SCRAPING_RATE_LIMIT_DELAY": "0",
+        "TRACKLIST_API_CRAWL_REQUIRES_AUTH": "false",
     }
     topology = Topology.from_settings(load_settings(env, env_file=None))
     engine = make_engine(postgres_url)
@@ -160,14 +162,21 @@ def test_full_mode_crawls_publishes_and_restarts_a_killed_worker(
                 real_pages / "expected" / "tracklist_2hjnqr0t_bicep_nts-radio_2022-06-16.json"
             ).read_text()
         )
-        queue = CrawlQueue(client, make_session_factory(engine))
-        request = queue.submit(expected["url"])
+        # Queued through the API, as a client would.
+        queued = requests.post(
+            f"http://127.0.0.1:{port}/api/v1/tracklist",
+            json={"url": expected["url"]},
+            headers={"X-Request-ID": "up-trace-1"},
+            timeout=30,
+        )
+        assert queued.status_code == 202, queued.text
+        correlation_id = queued.json()["correlation_id"]
 
         def done() -> bool:
             with Session(engine) as session:
                 state = session.scalar(
                     select(CrawlRequest.status).where(
-                        CrawlRequest.correlation_id == request.correlation_id
+                        CrawlRequest.correlation_id == uuid.UUID(correlation_id)
                     )
                 )
                 unsent = session.scalar(
@@ -180,15 +189,22 @@ def test_full_mode_crawls_publishes_and_restarts_a_killed_worker(
         wait_for(done, 120, up)
         method, properties, _body = channel.basic_get(consumer_queue, auto_ack=True)
         assert method is not None
-        assert properties.correlation_id == str(request.correlation_id)
+        assert properties.correlation_id == correlation_id
+        # JSON log lines follow the crawl's correlation id from the API request (with its
+        # request id) through the worker that stored the page to the relay that published it.
+        queued_lines = _logged(up, "api", correlation_id)
+        assert [line["request_id"] for line in queued_lines] == ["up-trace-1"]
+        assert _logged(up, "crawler", correlation_id)
+        assert _logged(up, "relay", correlation_id)
 
         # The search consumer answers a request on the bus with what was just crawled.
         for kind in ("search", "retrieval", "files"):
             assert up.said(rf"started consumer-{kind} \(pid \d+\)")
         wait_for(lambda: up.said(f"consuming {topology.queues['search'].name}"), 60, up)
-        answer = _search_on_the_bus(channel, exchange, "bicep", up)
+        answer = _search_on_the_bus(channel, exchange, "bicep", "up-search-1", up)
         assert answer["event_type"] == "tracklist.search.result"
         assert expected["url"] in [result["url"] for result in answer["results"]]
+        assert _logged(up, "consumer-search", "up-search-1")
     finally:
         code = up.stop()
         topology.delete_all(channel)
@@ -202,11 +218,22 @@ def test_full_mode_crawls_publishes_and_restarts_a_killed_worker(
         assert up.said(rf"consumer-{kind} stopped \(exit 0\)")
 
 
-def _search_on_the_bus(channel: Any, exchange: str, query: str, up: Up) -> dict[str, Any]:
+def _logged(up: Up, component: str, correlation_id: str) -> list[dict[str, Any]]:
+    """``component``'s JSON log lines about ``correlation_id``."""
+    events = [json.loads(line) for line in list(up.lines) if line.startswith('{"time"')]
+    return [
+        event
+        for event in events
+        if event["component"] == component and event.get("correlation_id") == correlation_id
+    ]
+
+
+def _search_on_the_bus(
+    channel: Any, exchange: str, query: str, correlation_id: str, up: Up
+) -> dict[str, Any]:
     """Publish a ``tracklist.search`` request as another service would; its reply's body."""
     replies = channel.queue_declare("", exclusive=True).method.queue
     channel.queue_bind(replies, exchange, routing_key="tracklist.result")
-    correlation_id = f"up-search-{uuid.uuid4().hex[:8]}"
     channel.basic_publish(
         exchange,
         "tracklist.search",
