@@ -1,4 +1,5 @@
-"""Service-state gauges read at scrape time: outbox backlog, crawl requests, queue, DB pool.
+"""Service-state gauges read at scrape time: outbox backlog, crawl requests, queue, DB pool,
+and the evictions of the Redis that holds the response cache.
 
 These are facts about shared state (the database, Redis), not counts this process kept, so
 they are computed when Prometheus scrapes, by whichever API worker answers. A store that does
@@ -12,7 +13,7 @@ import logging
 from collections.abc import Iterator
 
 import redis
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,9 +33,10 @@ class ServiceState(Collector):
         # Registration would otherwise call collect() outside any request to learn the names.
         return []
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         yield from self._database()
         yield from self._queue()
+        yield from self._evictions()
         yield from self._pool()
 
     def _database(self) -> Iterator[GaugeMetricFamily]:
@@ -80,6 +82,24 @@ class ServiceState(Collector):
             return
         yield GaugeMetricFamily(
             "tracklists_crawl_queue_depth", "Crawl messages waiting in Redis", depth
+        )
+
+    def _evictions(self) -> Iterator[CounterMetricFamily]:
+        # Redis evicts only at its maxmemory, and every key we write has a TTL, so any eviction
+        # policy may take rate-limit counters and revoked-token entries along with cached
+        # responses: worth an alert (docs/operations.md).
+        client = redis_store.client
+        if client is None:
+            return
+        try:
+            evicted = int(client.info("stats")["evicted_keys"])
+        except redis.RedisError as exc:
+            log.warning("Redis evictions unavailable: %s", exc)
+            return
+        yield CounterMetricFamily(
+            "tracklists_cache_evictions",
+            "Keys the cache's Redis evicted at its memory limit (the whole server's count)",
+            evicted,
         )
 
     def _pool(self) -> Iterator[GaugeMetricFamily]:

@@ -1,4 +1,5 @@
-"""/metrics reports the service's state: outbox backlog, crawl requests, queue depth, pool."""
+"""/metrics reports the service's state: outbox backlog, crawl requests, queue depth, pool,
+Redis evictions."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import uuid
 import redis
 from flask.testing import FlaskClient
 from sqlalchemy import delete
+from support.private_redis import PrivateRedis, redis_server_available
 
+from api import create_app
+from store.config import Settings
 from store.crawl_queue import DEFAULT_QUEUE_KEY
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import CrawlRequest, OutboxEvent
@@ -54,3 +58,26 @@ def test_state_gauges_follow_the_store(
     assert after["tracklists_outbox_oldest_unsent_seconds"] >= 0
     assert after["tracklists_crawl_queue_depth"] - before["tracklists_crawl_queue_depth"] == 1
     assert after["tracklists_db_pool_size"] >= 1
+
+
+def _evictions(client: FlaskClient) -> float:
+    text = client.get("/metrics").get_data(as_text=True)
+    match = re.search(r"^tracklists_cache_evictions_total ([0-9.e+-]+)$", text, re.M)
+    assert match is not None, text
+    return float(match.group(1))
+
+
+def test_redis_evictions_are_counted(api_settings: Settings) -> None:
+    redis_server_available()
+    server = PrivateRedis("--maxmemory", "2mb", "--maxmemory-policy", "allkeys-lru")
+    server.start()
+    try:
+        client = create_app(api_settings.model_copy(update={"redis_url": server.url})).test_client()
+        assert _evictions(client) == 0
+        filler = redis.Redis.from_url(server.url)
+        for number in range(400):  # 4 MB into 2: Redis must evict
+            filler.set(f"filler:{number}", b"x" * 10_000)
+        filler.close()
+        assert _evictions(client) > 0
+    finally:
+        server.kill()

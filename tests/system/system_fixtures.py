@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +24,8 @@ import redis
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from support.service import Up, free_port, service_unavailable, wait_for
+from support.private_redis import PrivateRedis, redis_server_available
+from support.service import Up, free_port, wait_for
 from support.tcpproxy import TcpProxy
 
 from crawler.localsite import LocalSite, robots_txt
@@ -43,64 +41,9 @@ PAGE = "tracklist_2hjnqr0t_bicep_nts-radio_2022-06-16.html"
 TRACKLISTS = 120
 
 
-class PrivateRedis:
-    """A redis-server of the test's own on a free port, keeping nothing on disk.
-
-    Restarting it loses every key, as restarting the machine's Redis here would; the
-    machine's own Redis is never touched.
-    """
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        client.close()
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-    def restart(self, down_seconds: float = 1.0) -> None:
-        """Kill it (everything in it is lost), wait, start it again on the same port."""
-        self.kill()
-        time.sleep(down_seconds)
-        self.start()
-
-
 @pytest.fixture
 def private_redis() -> Iterator[PrivateRedis]:
-    if shutil.which("redis-server") is None:
-        service_unavailable("redis-server is not installed")
+    redis_server_available()
     server = PrivateRedis()
     server.start()
     try:
