@@ -104,6 +104,19 @@ def test_500_hides_internals(failing_app: Flask, caplog: pytest.LogCaptureFixtur
     assert body["detail"] == "the server failed to handle the request"
 
 
+def test_debug_mode_is_applied_and_still_hides_internals(api_settings: Settings) -> None:
+    app = create_app(api_settings.model_copy(update={"debug_mode": True}))
+
+    def boom() -> str:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    app.add_url_rule("/boom", "boom", boom)
+    assert app.debug  # TRACKLIST_DEBUG_MODE
+    response = app.test_client().get("/boom")
+    assert_problem(response, 500, "internal-error")
+    assert "hunter2" not in response.get_data(as_text=True)
+
+
 def test_raised_problems(failing_app: Flask) -> None:
     client = failing_app.test_client()
     body = assert_problem(client.get("/problem"), 422, "validation-error")

@@ -69,3 +69,17 @@ def test_configure_replaces_handlers(fmt: str, capsys: pytest.CaptureFixture[str
         assert json.loads(err)["message"] == "published 3"
     else:
         assert err.endswith("relay.test: published 3")
+
+
+def test_configured_level_drops_quieter_records(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        logs.configure("consumer-search", "WARNING", "json")  # TRACKLIST_LOG_LEVEL=WARNING
+        logging.getLogger("consumer.test").info("routine")
+        logging.getLogger("consumer.test").warning("unusual")
+        lines = capsys.readouterr().err.strip().splitlines()
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    assert [json.loads(line)["message"] for line in lines] == ["unusual"]
