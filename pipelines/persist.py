@@ -119,15 +119,17 @@ def store_tracklist(session: Session, item: TracklistItem) -> StoreResult:
 
     _link_heading(session, tracklist.id, page)
     replace_entries(session, tracklist.id, [EntryRow.of_page(entry) for entry in page.entries])
-    session.add(
-        TracklistVersion(
-            tracklist_id=tracklist.id,
-            version=tracklist.version,
-            origin="crawl",
-            content=content,
-            content_hash=digest,
-            reason="first crawl" if outcome == "created" else "page changed on re-crawl",
-        )
+    # Core, not session.add: the ORM's unit of work was a tenth of the crawler's CPU per page.
+    session.execute(
+        insert(table_of(TracklistVersion)),
+        {
+            "tracklist_id": tracklist.id,
+            "version": tracklist.version,
+            "origin": "crawl",
+            "content": content,
+            "content_hash": digest,
+            "reason": "first crawl" if outcome == "created" else "page changed on re-crawl",
+        },
     )
     elapsed_ms = item.download_ms + (time.perf_counter() - started) * 1000
     payload = {

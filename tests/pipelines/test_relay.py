@@ -71,8 +71,7 @@ def _add_events(factory: sessionmaker[Session], count: int) -> list[str]:
             )
             for n in range(count)
         ]
-        session.flush()
-        return [str(event.event_id) for event in events]
+        return [str(event_id) for event_id in events]
 
 
 def _unsent(engine: Engine) -> int:
