@@ -34,6 +34,10 @@ _BLOCKED = (CHALLENGE, CAPTCHA, IP_BLOCKED)
 # every response before parsing it, and the tree is most of the cost).
 _PLAYLIST_TAG = re.compile(r"""<div\b[^<>]*\bid=["']tlTab["']""")
 _ROW_TAG = re.compile(r"""<div\b[^<>]*\bclass=["'][^"'<>]*\btlpItem\b""")
+# The same markers are ASCII, so they read the same in the bytes of any ASCII-compatible
+# encoding: a tracklist in bytes is recognised without decoding it (most of the cost left).
+_PLAYLIST_BYTES = re.compile(_PLAYLIST_TAG.pattern.encode())
+_ROW_BYTES = re.compile(_ROW_TAG.pattern.encode())
 _LISTINGS: dict[str, ListingKind] = {SEARCH: "search", DJ_INDEX: "dj_index", LATEST: "latest"}
 
 
@@ -44,6 +48,8 @@ def classify(body: bytes | str, url: str | None = None) -> str:
     """
     if not isinstance(body, bytes | str):
         return UNKNOWN
+    if isinstance(body, bytes) and _PLAYLIST_BYTES.search(body) and _ROW_BYTES.search(body):
+        return TRACKLIST
     try:
         text = decode(body)
         if _PLAYLIST_TAG.search(text) and _ROW_TAG.search(text):

@@ -1,4 +1,4 @@
-"""classify()'s text shortcut for tracklists agrees with the full tree classification."""
+"""classify()'s shortcuts for tracklists (on bytes, then on text) agree with the tree."""
 
 from __future__ import annotations
 
@@ -30,4 +30,13 @@ def test_shortcut_and_tree_agree_on_every_real_page(real_pages: Path) -> None:
     ],
 )
 def test_partial_markup_takes_the_tree_path(body: str) -> None:
-    assert classify(body) == classify_document(parse_html(body), body, None)
+    expected = classify_document(parse_html(body), body, None)
+    assert classify(body) == classify(body.encode()) == expected
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
+def test_a_tracklist_is_one_in_any_encoding(real_pages: Path, encoding: str) -> None:
+    # UTF-16 hides the ASCII markers from the bytes shortcut: the decoding path answers.
+    path = sorted(real_pages.glob("tracklist_*.html"))[0]
+    text = decode(path.read_bytes())
+    assert classify(text.encode(encoding, errors="replace")) == "tracklist"
