@@ -1,0 +1,105 @@
+"""``tracklists mq setup`` against the real RabbitMQ: what it declares, twice, and its refusals."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pika
+import pytest
+from click.testing import CliRunner
+from support.service import free_port
+
+from cli.main import main
+from pipelines.consumers.topology import FILES_ROUTING_KEY, RETRIEVAL_ROUTING_KEY
+from store.config import Settings
+
+
+@pytest.fixture
+def names(rabbitmq_url: str) -> Iterator[dict[str, str]]:
+    """Unique exchange and queue names, as TRACKLIST_MQ_* settings; deleted afterwards."""
+    token = uuid.uuid4().hex[:10]
+    env = {
+        "TRACKLIST_MQ_RABBITMQ_URL": rabbitmq_url,
+        "TRACKLIST_MQ_EXCHANGE_NAME": f"test_setup_{token}",
+        "TRACKLIST_MQ_SEARCH_QUEUE": f"t_{token}_search",
+        "TRACKLIST_MQ_RETRIEVAL_QUEUE": f"t_{token}_retrieval",
+        "TRACKLIST_MQ_FILES_QUEUE": f"t_{token}_files",
+        "TRACKLIST_MQ_MAX_RETRIES": "2",
+    }
+    yield env
+    from pipelines.consumers import Topology
+
+    settings = Settings(
+        mq_rabbitmq_url=rabbitmq_url,
+        mq_exchange_name=env["TRACKLIST_MQ_EXCHANGE_NAME"],
+        mq_search_queue=env["TRACKLIST_MQ_SEARCH_QUEUE"],
+        mq_retrieval_queue=env["TRACKLIST_MQ_RETRIEVAL_QUEUE"],
+        mq_files_queue=env["TRACKLIST_MQ_FILES_QUEUE"],
+        mq_max_retries=2,
+    )
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    try:
+        Topology.from_settings(settings).delete_all(connection.channel())
+    finally:
+        connection.close()
+
+
+def _setup(env: dict[str, str]) -> tuple[int, str]:
+    clean = {key: None for key in os.environ if key.startswith("TRACKLIST_")}
+    result = CliRunner().invoke(main, ["mq", "setup"], env={**clean, **env})
+    return result.exit_code, result.output
+
+
+def test_setup_declares_everything_and_can_run_again(
+    names: dict[str, str], rabbitmq_url: str
+) -> None:
+    for _ in range(2):  # idempotent: a second run changes nothing and succeeds
+        code, output = _setup(names)
+        assert code == 0, output
+    assert f"{names['TRACKLIST_MQ_SEARCH_QUEUE']} <- tracklist.search; 2 retries" in output
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        routed = {
+            "tracklist.search": names["TRACKLIST_MQ_SEARCH_QUEUE"],
+            RETRIEVAL_ROUTING_KEY: names["TRACKLIST_MQ_RETRIEVAL_QUEUE"],
+            FILES_ROUTING_KEY: names["TRACKLIST_MQ_FILES_QUEUE"],
+        }
+        for routing_key, queue in routed.items():
+            # mandatory: an unbound key would come back as unroutable and raise here.
+            channel.basic_publish(
+                names["TRACKLIST_MQ_EXCHANGE_NAME"], routing_key, b"{}", mandatory=True
+            )
+            method, _properties, body = channel.basic_get(queue, auto_ack=True)
+            assert (method is not None, body) == (True, b"{}"), queue
+            # Its retry queues and dead-letter queue exist too (passive: fails if absent).
+            for suffix in (".retry.1", ".retry.2", ".dead"):
+                channel.queue_declare(f"{queue}{suffix}", passive=True)
+    finally:
+        connection.close()
+
+
+def test_setup_says_what_the_broker_refused(names: dict[str, str], rabbitmq_url: str) -> None:
+    # A classic queue already holds the search queue's name: quorum cannot be declared over it.
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    try:
+        connection.channel().queue_declare(names["TRACKLIST_MQ_SEARCH_QUEUE"], durable=True)
+    finally:
+        connection.close()
+    code, output = _setup(names)
+    assert code == 1
+    assert "the broker refused a declaration" in output
+    assert "PRECONDITION_FAILED" in output
+
+
+def test_setup_without_a_broker_fails_clearly(names: dict[str, str]) -> None:
+    unreachable = {
+        **names,
+        "TRACKLIST_MQ_RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}/",
+    }
+    code, output = _setup(unreachable)
+    assert code == 1
+    assert "broker unavailable" in output
