@@ -108,9 +108,11 @@ def _served_again_after_waiting(up: Up, path: str, headers: dict[str, str], last
     return answer.status_code
 
 
-def _report(name: str, abuser: Load, others: Load, crawled: dict[str, int]) -> None:
-    print(
-        f"\n{name}: abuser {len(abuser.samples)} requests, {len(_refusals(abuser))} x 429, "
+def _report(
+    report: Callable[[str], None], name: str, abuser: Load, others: Load, crawled: dict[str, int]
+) -> None:
+    report(
+        f"{name}: abuser {len(abuser.samples)} requests, {len(_refusals(abuser))} x 429, "
         f"{sum(s.status == 200 for s in abuser.samples)} served; "
         f"others {others.summary()}, {len(_refusals(others))} x 429, "
         f"{len(_failures(others))} failures; crawl requests {crawled}"
@@ -119,7 +121,7 @@ def _report(name: str, abuser: Load, others: Load, crawled: dict[str, int]) -> N
 
 @pytest.mark.parametrize("system", [LIMITS], indirect=True, ids=["small-limits"])
 def test_one_client_over_its_limit_is_refused_and_others_are_not(
-    system: System, tmp_path: Path
+    system: System, tmp_path: Path, report_figure: Callable[[str], None]
 ) -> None:
     for url in system.urls:
         system.queue.submit(url)
@@ -151,7 +153,7 @@ def test_one_client_over_its_limit_is_refused_and_others_are_not(
     finally:
         abuser.stop()
         users.stop()
-    _report("no trusted proxy", abuser, users, system.statuses())
+    _report(report_figure, "no trusted proxy", abuser, users, system.statuses())
     _assert_refusals_are_well_formed(refused)
     _assert_limited_as_one_client(abuser)
     assert len(abuser.samples) >= 10 * ANONYMOUS_LIMIT  # far over its limit
@@ -189,7 +191,7 @@ def test_one_client_over_its_limit_is_refused_and_others_are_not(
             neighbours.stop()
     finally:
         proxied.stop()
-    _report("one trusted proxy", behind, neighbours, system.statuses())
+    _report(report_figure, "one trusted proxy", behind, neighbours, system.statuses())
     _assert_refusals_are_well_formed(_refusals(behind))
     assert _refusals(behind), "forged hops before the proxy's own were believed"
     _assert_limited_as_one_client(behind)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
@@ -42,7 +43,9 @@ def _wait_until_all_stored(system: System, timeout: float) -> None:
     )
 
 
-def test_reads_under_load_while_crawling(system: System) -> None:
+def test_reads_under_load_while_crawling(
+    system: System, report_figure: Callable[[str], None]
+) -> None:
     for url in system.urls:
         system.queue.submit(url)
     load = _start_load(system)
@@ -51,13 +54,15 @@ def test_reads_under_load_while_crawling(system: System) -> None:
     finally:
         load.stop()
     _wait_until_all_stored(system, 180)
-    print(f"\nload while crawling: {load.summary()}")
+    report_figure(f"load while crawling: {load.summary()}")
     errors = [s.status for s in load.samples if s.status == 0 or s.status >= 400]
     assert errors == []
     assert len(load.samples) > 1000
 
 
-def test_faults_under_load_lose_nothing(system: System) -> None:
+def test_faults_under_load_lose_nothing(
+    system: System, report_figure: Callable[[str], None]
+) -> None:
     for url in system.urls:
         system.queue.submit(url)
     load = _start_load(system)
@@ -92,7 +97,7 @@ def test_faults_under_load_lose_nothing(system: System) -> None:
         load.stop()
         system.database_proxy.restore()
         system.broker_proxy.restore()
-    print(f"\nload through the faults: {load.summary()}")
+    report_figure(f"load through the faults: {load.summary()}")
     assert system.count(Tracklist) == TRACKLISTS
     assert system.count(TracklistVersion) == TRACKLISTS  # each stored once, never re-versioned
     with Session(system.engine) as session:
