@@ -1,4 +1,5 @@
-"""``tracklists batch``: batch crawls and CUE zips from the command line, with progress bars.
+"""``tracklists batch``: batch crawls and CUE zips from the command line, with progress bars;
+``tracklists batch prune`` deletes old jobs (cron it, like the scheduled crawls).
 
 The commands run in-process against the store and Redis (as ``tracklists crawl`` does) and
 make the same jobs as ``POST /batch/crawl`` and ``POST /batch/cue`` (:mod:`store.batches`,
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cli.common import settings_or_exit
 from cue import FORMATS
 from store.batch_progress import DONE, FAILED, PENDING, BatchState, batch_state
+from store.batch_retention import prune_batches
 from store.batches import submit_crawl_batch
 from store.config import Settings
 from store.crawl_queue import CrawlQueue
@@ -153,6 +155,25 @@ def status(batch_id: uuid.UUID, wait: bool, interval: float, timeout: float | No
             _follow(sessions, batch_id, interval, timeout) if wait else _read(sessions, batch_id)
         )
     _report(state, waited=wait)
+
+
+@batch.command("prune")
+@click.option(
+    "--older-than-days",
+    type=click.FloatRange(min=0),
+    default=30,
+    show_default=True,
+    help="Delete jobs created longer ago than this.",
+)
+def prune(older_than_days: float) -> None:
+    """Delete old batch jobs with their items and zip files (their CUE files stay)."""
+    settings = settings_or_exit()
+    with _store(settings) as sessions:
+        result = prune_batches(sessions, settings.cue_storage_dir, timedelta(days=older_than_days))
+    click.echo(
+        f"pruned {result.jobs} batch jobs older than {older_than_days:g} days; "
+        f"removed {result.files_removed} zip files ({result.files_missing} already gone)"
+    )
 
 
 def _inputs(sources: tuple[str, ...], settings: Settings) -> list[str]:

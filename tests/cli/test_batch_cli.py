@@ -13,6 +13,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ import cue
 from cli.main import main
 from store.crawl_queue import DEFAULT_QUEUE_KEY, finish_request
 from store.db import make_session_factory, session_scope
-from store.models import CrawlRequest
+from store.models import BatchJob, CrawlRequest, utcnow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from api_data import SITE, page, store_page
@@ -238,3 +239,34 @@ def _read_all(descriptor: int) -> str:
             break
         chunks.append(chunk)
     return b"".join(chunks).decode(errors="replace")
+
+
+def test_prune_deletes_old_jobs_and_says_how_many(
+    runner: CliRunner, sessions: sessionmaker[Session], env: dict[str, str]
+) -> None:
+    storage = Path(env["TRACKLIST_STORAGE_DIR"])
+    storage.mkdir(parents=True, exist_ok=True)
+    archive = storage / "old.zip"
+    archive.write_bytes(b"PK\x05\x06" + bytes(18))
+    with session_scope(sessions) as session:
+        session.add(
+            BatchJob(
+                kind="cue",
+                format="standard",
+                storage_path=str(archive),
+                created_at=utcnow() - timedelta(days=3),
+            )
+        )
+    kept = runner.invoke(main, ["batch", "prune", "--older-than-days", "5"])
+    assert (kept.exit_code, kept.stdout.split(";")[0]) == (
+        0,
+        "pruned 0 batch jobs older than 5 days",
+    )
+    pruned = runner.invoke(main, ["batch", "prune", "--older-than-days", "1"])
+    assert pruned.exit_code == 0, pruned.output
+    assert pruned.stdout.strip() == (
+        "pruned 1 batch jobs older than 1 days; removed 1 zip files (0 already gone)"
+    )
+    assert not archive.exists()
+    refused = runner.invoke(main, ["batch", "prune", "--older-than-days", "-1"])
+    assert refused.exit_code == 2
