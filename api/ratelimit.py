@@ -12,9 +12,9 @@ set ``X-Forwarded-For`` (ProxyFix in :func:`api.create_app`), so a forged header
 Counters live in Redis, shared by every worker; without Redis (embedded mode, or Redis
 failing later) each process counts for itself.
 
-``Retry-After`` is rounded up (:func:`retry_after_seconds`): flask-limiter floors it, and Redis
-reports a window's end rounded to the nearest second, so its own value could be 0 or end before
-the window does, and a client that waited it was refused again.
+``Retry-After`` is set here, rounded up (:func:`retry_after_seconds`): flask-limiter's own
+value (its headers are off) floors a window end that Redis rounds to the nearest second, so it
+could say 0 or end before the window does, and a client that waited it was refused again.
 """
 
 from __future__ import annotations
