@@ -113,7 +113,7 @@ def init_app(app: Flask) -> Limiter:
         ),
         strategy="fixed-window",
         # No X-RateLimit-* headers: flask-limiter reads them back from Redis with two more
-        # round trips per request (measured: a third of a cached response's cost). A refused
+        # round trips per request (profiled: 30% of a cached response's time). A refused
         # request still gets Retry-After (below).
         headers_enabled=False,
         # Redis failing after start-up: keep limiting per process rather than erroring, and a

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import session_scope
-from store.models import BatchItem, BatchJob, utcnow
+from store.models import BatchJob, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +45,8 @@ def prune_batches(
         )
         ids = [job_id for job_id, _ in old]
         for start in range(0, len(ids), 500):  # under SQLite's parameter limit
-            chunk = ids[start : start + 500]
-            # Items first: SQLite only cascades with foreign keys switched on.
-            session.execute(delete(BatchItem).where(BatchItem.batch_id.in_(chunk)))
-            session.execute(delete(BatchJob).where(BatchJob.id.in_(chunk)))
+            # Items go by ON DELETE CASCADE (make_engine switches SQLite's foreign keys on).
+            session.execute(delete(BatchJob).where(BatchJob.id.in_(ids[start : start + 500])))
     root = storage_dir.resolve()
     removed = missing = 0
     for _, stored in old:
