@@ -158,7 +158,7 @@ class Settings(BaseModel):
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
-        from limits import parse_many  # flask-limiter's own parser, imported only when set
+        from limits import parse_many  # the rate limiter's own parser, imported only when set
 
         try:
             parse_many(value)

@@ -8,12 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import redis
 from api_helpers import PASSWORD, bearer
 from flask import Flask
 from flask.testing import FlaskClient
+from support.private_redis import PrivateRedis, redis_server_available
 
-from api import create_app
-from api.ratelimit import retry_after_seconds
+from api import create_app, rate_counters
+from api.rate_counters import retry_after_seconds
 from store.config import Settings
 
 WHOAMI = "/api/v1/auth/whoami"
@@ -64,7 +66,7 @@ def test_retry_after_rounds_up_and_is_at_least_one(
 
 
 def test_waiting_retry_after_is_always_enough(api_settings: Settings, redis_server: Any) -> None:
-    # flask-limiter's own value (floored, from a TTL rounded to the second) was 0 or too short
+    # flask-limiter's value (floored, from a TTL rounded to the second) was 0 or too short
     # in about half of such rounds; each round meets the window at a different moment.
     client = limited_app(api_settings, api_rate_limit_anonymous="2/second").test_client()
     for round_number in range(4):
@@ -165,3 +167,30 @@ def test_without_redis_limits_fall_back_to_memory_with_a_warning(
     client = app.test_client()
     statuses = [get(client, OPENAPI, "198.51.100.80").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
+
+
+def test_redis_failing_later_moves_counting_into_the_process_and_back(
+    api_settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    redis_server_available()
+    monkeypatch.setattr(rate_counters, "RECOVERY_CHECK_SECONDS", 0.2)
+    server = PrivateRedis()
+    server.start()
+    try:
+        client = limited_app(api_settings, redis_url=server.url).test_client()
+        assert [get(client, OPENAPI, "198.51.100.81").status_code for _ in range(2)] == [200] * 2
+        server.kill()
+        with caplog.at_level(logging.WARNING):
+            # The request that meets the dead connection is counted in memory, not failed:
+            # a fresh per-process window allows three more, then refuses.
+            statuses = [get(client, OPENAPI, "198.51.100.81").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        assert "counting in this process" in caplog.text
+        server.start()
+        time.sleep(0.3)
+        # Back in Redis (restarted empty): the shared count starts again, and is kept there.
+        assert get(client, OPENAPI, "198.51.100.81").status_code == 200
+        keys = list(redis.Redis.from_url(server.url).scan_iter(match="*limits*"))
+        assert keys
+    finally:
+        server.kill()

@@ -88,6 +88,17 @@ def test_tracklist_has_the_seed_shapes(client: FlaskClient, catalogue: Catalogue
         f"{PREFIX}/tracklist/{catalogue.ids['cox-timewarp']}?include_transitions=false"
     )
     assert plain.json["transitions"] is None
+    explicit = client.get(
+        f"{PREFIX}/tracklist/{catalogue.ids['cox-timewarp']}?include_transitions=1"
+    )
+    assert explicit.json["transitions"] == body["transitions"]
+    wrong = client.get(
+        f"{PREFIX}/tracklist/{catalogue.ids['cox-timewarp']}?include_transitions=maybe"
+    )
+    assert wrong.status_code == 422
+    assert wrong.json["errors"] == [
+        {"field": "include_transitions", "location": "query", "message": "Not a valid boolean."}
+    ]
     assert client.get(f"{PREFIX}/tracklist/{uuid.uuid4()}").status_code == 404
 
 
