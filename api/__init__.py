@@ -51,7 +51,7 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
         versions,
     )
     from api.extensions import SETTINGS_KEY, db, redis_store
-    from api.search_query import register_sqlite_fold
+    from api.search_query import prepare_search
 
     settings = _settings(config, overrides)
     app = Flask(__name__, static_folder=None)  # a JSON API: no static files
@@ -69,12 +69,12 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
     request_ids.init_app(app)
     errors.init_app(app)
     db.init_app(app)
+    with app.app_context():
+        prepare_search(db.engine)  # before anything opens a connection
     redis_store.init_app(app)
     security.init_app(app)
     metrics.init_app(app)
     cache.init_app(app)
-    with app.app_context():
-        register_sqlite_fold(db.engine)
 
     api = openapi.init_app(app, settings)
     prefix = settings.api_prefix

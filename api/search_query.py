@@ -6,14 +6,16 @@ Two steps, so the expensive ranking only ever sees a small set:
    folded name matches the folded query. PostgreSQL: the trigram operator ``%`` (typos:
    "carl coxx" finds "Carl Cox") or a substring ``LIKE``, both answered by the trigram GIN
    indexes of migrations 0001/0002; then ``similarity()`` ranks that limited set only
-   (ordering a million rows by similarity takes seconds). SQLite: substring ``LIKE`` on the
-   folded name, scored with difflib in Python; no typo tolerance there.
+   (ordering a million rows by similarity takes seconds). Tracks are first looked up word by
+   word (:mod:`api.track_words`, far cheaper on a large catalogue), and by whole name only
+   when that finds nothing. SQLite: substring ``LIKE`` on the folded name, scored with
+   difflib in Python; no typo tolerance there.
 2. **Tracklists** linked to the candidates, best match first, then newest; date filters,
    paging and the total in one query.
 
 "Folded" is case- and accent-insensitive on both sides: ``tracklists_fold()`` is SQL on
 PostgreSQL (``lower(unaccent())``, migration 0002) and :func:`crawler.pages.identity.normalize`
-registered as a SQLite function by :func:`register_sqlite_fold`; queries are folded with
+registered as a SQLite function by :func:`prepare_search`; queries are folded with
 ``normalize()``. Track names are stored folded already (``tracks.*_normalized``).
 """
 
@@ -25,9 +27,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, Select, case, event, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, Engine, Select, case, event, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from api.track_words import WORD_SIMILARITY_THRESHOLD, track_candidates
 from crawler.pages.identity import normalize
 from store.models import (
     Dj,
@@ -65,12 +68,30 @@ class Page:
     total: int
 
 
-def register_sqlite_fold(engine: Engine) -> None:
-    """Give SQLite connections ``tracklists_fold()`` (PostgreSQL has it from migration 0002)."""
-    if engine.dialect.name != "sqlite":
+def prepare_search(engine: Engine) -> None:
+    """Ready the engine's connections for search, as each one is opened.
+
+    SQLite gets ``tracklists_fold()`` (PostgreSQL has it from migration 0002). PostgreSQL
+    connections get the trigram thresholds once, rather than a ``SET LOCAL`` round trip per
+    search: ``%`` (whole names) at :data:`SIMILARITY_THRESHOLD` and ``%>>`` (track words,
+    :mod:`api.track_words`) at its word threshold.
+    """
+    if engine.dialect.name == "postgresql":
+
+        def set_thresholds(dbapi_connection: Any, _record: Any) -> None:
+            # Outside a transaction, so that the pool's rollback on check-in keeps them.
+            autocommit = dbapi_connection.autocommit
+            dbapi_connection.autocommit = True
+            dbapi_connection.execute(
+                f"SET pg_trgm.similarity_threshold = {SIMILARITY_THRESHOLD}; "
+                f"SET pg_trgm.strict_word_similarity_threshold = {WORD_SIMILARITY_THRESHOLD}"
+            )
+            dbapi_connection.autocommit = autocommit
+
+        event.listen(engine, "connect", set_thresholds)
         return
 
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def fold(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.create_function(
             "tracklists_fold",
             1,
@@ -78,7 +99,7 @@ def register_sqlite_fold(engine: Engine) -> None:
             deterministic=True,
         )
 
-    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "connect", fold)
 
 
 def _escape_like(text: str) -> str:
@@ -99,7 +120,10 @@ def candidates(session: Session, search_type: str, folded_query: str) -> list[Ca
         display, key = model.name, model.id
     matches: list[ColumnElement[bool]] = [column.like(pattern, escape="\\") for column in columns]
     if postgres:
-        session.execute(text(f"SET LOCAL pg_trgm.similarity_threshold = {SIMILARITY_THRESHOLD}"))
+        if search_type == "track":
+            by_words = track_candidates(session, folded_query, MAX_CANDIDATES)
+            if by_words:
+                return [Candidate(*row) for row in by_words]
         matches += [column.op("%")(folded_query) for column in columns]
     inner = (
         select(

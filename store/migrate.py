@@ -9,6 +9,21 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 SCRIPT_LOCATION = "store:migrations"
+# PostgreSQL-only search structures live in migrations, not in the models (SQLite has no
+# pg_trgm): trigram indexes (names ending in _trgm), the track word index and vocabulary.
+POSTGRES_ONLY_INDEX_SUFFIX = "_trgm"
+POSTGRES_ONLY_INDEXES = frozenset({"ix_tracks_words", "ix_track_words_word"})
+POSTGRES_ONLY_TABLES = frozenset({"track_words"})
+
+
+def in_models(name: str | None, type_: str) -> bool:
+    """Whether autogenerate should compare this object with the models (Alembic's
+    ``include_object`` rule): everything but the PostgreSQL-only search structures."""
+    if name is None:
+        return True
+    if type_ == "index":
+        return not (name.endswith(POSTGRES_ONLY_INDEX_SUFFIX) or name in POSTGRES_ONLY_INDEXES)
+    return not (type_ == "table" and name in POSTGRES_ONLY_TABLES)
 
 
 def alembic_config(engine: Engine) -> Config:

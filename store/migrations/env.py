@@ -5,17 +5,15 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
+from store.migrate import in_models
 from store.models import Base
-
-# PostgreSQL-only search indexes live in migrations, not in the models (SQLite lacks pg_trgm);
-# autogenerate must not propose dropping them.
-POSTGRES_ONLY_INDEX_SUFFIX = "_trgm"
 
 
 def include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    return not (type_ == "index" and name is not None and name.endswith(POSTGRES_ONLY_INDEX_SUFFIX))
+    # Autogenerate must not propose dropping the PostgreSQL-only search structures.
+    return in_models(name, type_)
 
 
 def run_migrations_online() -> None:

@@ -71,6 +71,30 @@ def test_track_search_finds_the_sets_that_played_it(
     assert body["results"][0]["matched"] == "Carl Cox - The Revolution Continues"
 
 
+@pytest.mark.parametrize(
+    ("query", "matched"),
+    [
+        ("revolution continus", "Carl Cox - The Revolution Continues"),  # a typo in one word
+        ("REVOLUTON", "Carl Cox - The Revolution Continues"),  # a letter dropped
+        ("cox revolution", "Carl Cox - The Revolution Continues"),  # artist and title words
+        ("ulyses", "Bart Skils - Ulysses"),
+        ("revolutioncontinues", "Carl Cox - The Revolution Continues"),  # words run together
+    ],
+)
+def test_track_search_takes_typos_word_by_word(
+    client: FlaskClient, catalogue: Catalogue, query: str, matched: str
+) -> None:
+    body = _search(client, query=query, search_type="track", limit=100).json
+    assert {"cox-timewarp", "tiesto-ultra", "vath-timewarp"} <= _ours(body, catalogue)
+    assert body["results"][0]["matched"] == matched
+
+
+def test_track_search_needs_every_word(client: FlaskClient, catalogue: Catalogue) -> None:
+    # "zzqqxx" resembles no word of the catalogue, and the whole query no track's name.
+    body = _search(client, query="revolution zzqqxx", search_type="track").json
+    assert (body["total"], body["results"]) == (0, [])
+
+
 def test_pagination_reports_totals(client: FlaskClient, catalogue: Catalogue) -> None:
     query = f"pager person {catalogue.token}"
     pages = [
