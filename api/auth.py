@@ -54,7 +54,7 @@ class IdentitySchema(ma.Schema):
 
 
 @bp.route("/token", methods=["POST"], endpoint="issue_token")
-@bp.arguments(TokenRequestSchema)
+@bp.arguments(TokenRequestSchema())
 @bp.response(200, TokenSchema)
 @bp.alt_response(401, description="Wrong credentials")
 @bp.alt_response(429, description="Too many attempts")

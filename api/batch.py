@@ -123,7 +123,7 @@ class BatchListSchema(ma.Schema):
 
 @bp.route("/crawl", methods=["POST"])
 @crawl_access
-@bp.arguments(BatchCrawlRequestSchema)
+@bp.arguments(BatchCrawlRequestSchema())
 @bp.response(202, BatchSchema)
 def crawl_batch(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Queue a crawl for each URL as POST /tracklist would; refused URLs fail alone."""
@@ -143,7 +143,7 @@ def crawl_batch(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, st
 
 @bp.route("/cue", methods=["POST"])
 @require_role("reader")
-@bp.arguments(BatchCueRequestSchema)
+@bp.arguments(BatchCueRequestSchema())
 @bp.response(201, BatchSchema)
 def cue_batch(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Render stored tracklists into one zip; unknown or unrenderable ones fail alone."""
@@ -163,7 +163,7 @@ def cue_batch(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]
 
 @bp.route("", methods=["GET"])
 @require_role("reader")
-@bp.arguments(BatchListArgs, location="query")
+@bp.arguments(BatchListArgs(), location="query")
 @bp.response(200, BatchListSchema)
 def list_jobs(args: dict[str, Any]) -> dict[str, Any]:
     """The caller's batch jobs, newest first, without their items."""

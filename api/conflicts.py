@@ -60,7 +60,7 @@ def list_conflicts(tracklist_id: uuid.UUID) -> dict[str, Any]:
 
 @bp.route("/<uuid:tracklist_id>/conflicts/<uuid:conflict_id>/resolve", methods=["POST"])
 @require_role("editor")
-@bp.arguments(ResolveSchema)
+@bp.arguments(ResolveSchema())
 @bp.response(200, ConflictSchema)
 @bp.alt_response(404, description="No such conflict (or draft) of this tracklist")
 @bp.alt_response(409, description="Already resolved, or the merged draft cannot be published")

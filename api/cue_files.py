@@ -104,7 +104,7 @@ _FILE_CONTENT = {
 
 @bp.route("/generate", methods=["POST"])
 @require_role("reader")
-@bp.arguments(CueRequestSchema)
+@bp.arguments(CueRequestSchema())
 @bp.response(201, CueFileSchema)
 @bp.alt_response(404, description="The tracklist (or version) is not stored")
 @bp.alt_response(409, description="The version was never published (a held-back crawl)")
@@ -178,7 +178,7 @@ def formats() -> dict[str, Any]:
 
 
 @bp.route("/<uuid:cue_id>", methods=["GET"])
-@bp.arguments(CueGetArgs, location="query")
+@bp.arguments(CueGetArgs(), location="query")
 @bp.response(200, CueFileSchema)
 @bp.doc(responses={"200": {"content": _FILE_CONTENT}})
 @bp.alt_response(404, description="No such CUE file (or it is gone from storage)")

@@ -36,7 +36,7 @@ _ONE = "/<uuid:tracklist_id>/drafts/<uuid:draft_id>"
 
 @bp.route("/<uuid:tracklist_id>/drafts", methods=["GET"])
 @require_role("editor")
-@bp.arguments(DraftListArgs, location="query")
+@bp.arguments(DraftListArgs(), location="query")
 @bp.response(200, DraftListSchema)
 @bp.alt_response(404, description="No tracklist with this id")
 def list_drafts(args: dict[str, Any], tracklist_id: uuid.UUID) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def list_drafts(args: dict[str, Any], tracklist_id: uuid.UUID) -> dict[str, Any]
 
 @bp.route("/<uuid:tracklist_id>/drafts", methods=["POST"])
 @require_role("editor")
-@bp.arguments(NewDraftSchema)
+@bp.arguments(NewDraftSchema())
 @bp.response(201, DraftSchema)
 @bp.alt_response(404, description="No tracklist, or no such from_version")
 def create_draft(
@@ -81,7 +81,7 @@ def get_draft(tracklist_id: uuid.UUID, draft_id: uuid.UUID) -> dict[str, Any]:
 
 @bp.route(_ONE, methods=["PUT"])
 @require_role("editor")
-@bp.arguments(DraftEditSchema)
+@bp.arguments(DraftEditSchema())
 @bp.response(200, DraftSchema)
 @bp.alt_response(404, description="No such draft of this tracklist")
 @bp.alt_response(409, description="The draft is no longer open")
@@ -112,7 +112,7 @@ def discard_draft(tracklist_id: uuid.UUID, draft_id: uuid.UUID) -> dict[str, Any
 
 @bp.route(f"{_ONE}/publish", methods=["POST"])
 @require_role("editor")
-@bp.arguments(ReasonSchema)
+@bp.arguments(ReasonSchema())
 @bp.response(201, VersionSchema)
 @bp.alt_response(404, description="No such draft of this tracklist")
 @bp.alt_response(409, description="The draft is stale, not open, or changes nothing")

@@ -119,7 +119,7 @@ class SharedTracksSchema(ma.Schema):
 # Bounded like the bigint ids it looks up: a larger number is a 404, not a database error.
 @bp.route("/tracks/<int(max=9223372036854775807):track_id>/plays", methods=["GET"])
 @require_role("reader")
-@bp.arguments(PageArgs, location="query")
+@bp.arguments(PageArgs(), location="query")
 @bp.response(200, TrackPlaysSchema)
 @bp.alt_response(404, description="No catalogue track with this id")
 def track_plays(args: dict[str, Any], track_id: int) -> dict[str, Any]:
@@ -139,7 +139,7 @@ def track_plays(args: dict[str, Any], track_id: int) -> dict[str, Any]:
 
 @bp.route("/djs/<dj_slug>/top-tracks", methods=["GET"])
 @require_role("reader")
-@bp.arguments(LimitArgs, location="query")
+@bp.arguments(LimitArgs(), location="query")
 @bp.response(200, TopTracksSchema)
 @bp.alt_response(404, description="No DJ with this slug")
 def top_tracks(args: dict[str, Any], dj_slug: str) -> dict[str, Any]:
@@ -153,7 +153,7 @@ def top_tracks(args: dict[str, Any], dj_slug: str) -> dict[str, Any]:
 
 @bp.route("/djs/<dj_slug>/shared/<other_slug>", methods=["GET"])
 @require_role("reader")
-@bp.arguments(PageArgs, location="query")
+@bp.arguments(PageArgs(), location="query")
 @bp.response(200, SharedTracksSchema)
 @bp.alt_response(404, description="No DJ with one of these slugs")
 def shared_tracks(args: dict[str, Any], dj_slug: str, other_slug: str) -> dict[str, Any]:

@@ -10,7 +10,10 @@ problem+json with ``Retry-After``, rounded up so that waiting it is always enoug
 The client IP is the TCP peer unless ``TRACKLIST_API_TRUSTED_PROXIES`` says how many proxies
 set ``X-Forwarded-For`` (ProxyFix in :func:`api.create_app`), so a forged header gains nothing.
 Counters live in Redis, shared by every worker; without Redis (embedded mode, or Redis
-failing later) each process counts for itself (:mod:`api.rate_counters`).
+failing later) each process counts for itself (:mod:`api.rate_counters`). Limits of 200 or
+more per window are counted in leases (:mod:`api.rate_leases`): never more than the limit,
+at the cost of a client spread over many workers being refused up to a percent of it early
+per worker.
 
 Why one ``before_request`` over the ``limits`` library rather than flask-limiter's extension:
 profiled on a cached ``GET /tracklist/{id}``, flask-limiter's per-request machinery (callable

@@ -96,7 +96,7 @@ _RESPONSE = SearchResponseSchema()
 
 
 @bp.route("/", methods=["GET"])
-@bp.arguments(SearchArgs, location="query")
+@bp.arguments(SearchArgs(), location="query")
 @bp.response(200, SearchResponseSchema)
 def search(args: dict[str, Any]) -> Response:
     """Tracklists whose DJ, event or track matches ``query`` (typos, case and accents)."""
@@ -125,7 +125,7 @@ def search(args: dict[str, Any]) -> Response:
 
 
 @bp.route("/dj/<dj_slug>", methods=["GET"])
-@bp.arguments(PageArgs, location="query")
+@bp.arguments(PageArgs(), location="query")
 @bp.response(200, SearchResponseSchema)
 @bp.alt_response(404, description="No DJ with this slug")
 def by_dj(args: dict[str, Any], dj_slug: str) -> Response:
@@ -134,7 +134,7 @@ def by_dj(args: dict[str, Any], dj_slug: str) -> Response:
 
 
 @bp.route("/event/<event_slug>", methods=["GET"])
-@bp.arguments(PageArgs, location="query")
+@bp.arguments(PageArgs(), location="query")
 @bp.response(200, SearchResponseSchema)
 @bp.alt_response(404, description="No event with this slug")
 def by_event(args: dict[str, Any], event_slug: str) -> Response:

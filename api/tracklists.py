@@ -120,7 +120,7 @@ class TracklistCacheClearedSchema(ma.Schema):
 
 @bp.route("", methods=["POST"])
 @crawl_access
-@bp.arguments(TracklistRequestSchema)
+@bp.arguments(TracklistRequestSchema())
 @bp.response(200, TracklistAnswerSchema)
 @bp.alt_response(202, schema=TracklistAnswerSchema, description="Queued for the crawlers")
 @bp.alt_response(404, description="No stored tracklist with this id")

@@ -69,7 +69,7 @@ def get_version(tracklist_id: uuid.UUID, version: int) -> dict[str, Any]:
 
 @bp.route("/<uuid:tracklist_id>/diff", methods=["GET"])
 @require_role("reader")
-@bp.arguments(DiffArgs, location="query")
+@bp.arguments(DiffArgs(), location="query")
 @bp.response(200, DiffSchema)
 @bp.alt_response(404, description="No such tracklist or version")
 def diff_versions(args: dict[str, Any], tracklist_id: uuid.UUID) -> dict[str, Any]:
@@ -88,7 +88,7 @@ def diff_versions(args: dict[str, Any], tracklist_id: uuid.UUID) -> dict[str, An
 
 @bp.route("/<uuid:tracklist_id>/rollback", methods=["POST"])
 @require_role("editor")
-@bp.arguments(RollbackSchema)
+@bp.arguments(RollbackSchema())
 @bp.response(201, VersionSchema)
 @bp.alt_response(404, description="No such tracklist or version")
 @bp.alt_response(409, description="Never published, or already the current content")

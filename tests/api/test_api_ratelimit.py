@@ -51,9 +51,9 @@ def test_anonymous_clients_are_limited_per_ip(api_settings: Settings) -> None:
 @pytest.mark.parametrize(
     ("window_reset", "now", "expected"),
     [
-        (100.0, 100.0, 1),  # the window ends now by Redis' rounded TTL: still say 1, never 0
+        (100.0, 100.0, 1),  # the window ends now: still say 1, never 0
         (100.4, 100.0, 1),
-        (100.6, 100.0, 2),  # may really end at 101.1: 1 s would be too early
+        (101.2, 100.0, 2),  # 1 s would be too early
         (103.0, 100.9, 3),
         (90.0, 100.0, 1),
         (160.0, 100.0, 60),  # a fresh 60 s window: never more than its length
@@ -68,6 +68,7 @@ def test_retry_after_rounds_up_and_is_at_least_one(
 def test_waiting_retry_after_is_always_enough(api_settings: Settings, redis_server: Any) -> None:
     # flask-limiter's value (floored, from a TTL rounded to the second) was 0 or too short
     # in about half of such rounds; each round meets the window at a different moment.
+    # Redis now answers the window's remaining milliseconds, rounded up.
     client = limited_app(api_settings, api_rate_limit_anonymous="2/second").test_client()
     for round_number in range(4):
         while (refused := get(client, OPENAPI, "198.51.100.90")).status_code != 429:
