@@ -22,12 +22,27 @@ registered as a SQLite function by :func:`prepare_search`; queries are folded wi
 from __future__ import annotations
 
 import difflib
+import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, Select, case, event, func, literal, or_, select
+from psycopg.errors import QueryCanceled
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    case,
+    event,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api.track_words import WORD_SIMILARITY_THRESHOLD, track_candidates
@@ -42,11 +57,16 @@ from store.models import (
     TracklistSource,
 )
 
+logger = logging.getLogger(__name__)
+
 MAX_CANDIDATES = 50
 # pg_trgm's default (0.3) lets names that share one word of two match ("Carl Cox" ~ "Carl
 # Craig"); 0.4 still takes one-letter typos ("carl coxx" 0.7, "karl cox" 0.55) and a name's
 # single word ("cox" ~ "Carl Cox" 0.5), with far fewer candidates to rank.
 SIMILARITY_THRESHOLD = 0.4
+_TRIGRAM = 3
+# Track search by whole name (when the words find nothing) stops after this long.
+TRACK_NAME_MATCH_TIMEOUT_MS = 300
 _S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
 SEARCH_TYPES = ("dj", "event", "track")
 
@@ -122,7 +142,9 @@ def candidates(session: Session, search_type: str, folded_query: str) -> list[Ca
     if postgres:
         if search_type == "track":
             by_words = track_candidates(session, folded_query, MAX_CANDIDATES)
-            if by_words:
+            if by_words or len(folded_query) < _TRIGRAM:
+                # Fewer than three characters give the trigram indexes nothing to look up:
+                # matching them inside whole names would read the whole catalogue (seconds).
                 return [Candidate(*row) for row in by_words]
         matches += [column.op("%")(folded_query) for column in columns]
     inner = (
@@ -139,8 +161,13 @@ def candidates(session: Session, search_type: str, folded_query: str) -> list[Ca
     if postgres:
         scores = [func.similarity(column, folded_query) for column in folded]
         score = func.greatest(*scores) if len(scores) > 1 else scores[0]
-        rows = session.execute(select(inner.c.id, inner.c.name, score)).all()
-        found = [Candidate(row[0], row[1], float(row[2])) for row in rows]
+        statement = select(inner.c.id, inner.c.name, score)
+        scored = (
+            _within_time(session, statement, folded_query)
+            if search_type == "track"
+            else session.execute(statement).all()
+        )
+        found = [Candidate(row[0], row[1], float(row[2])) for row in scored]
     else:
         rows = session.execute(select(inner.c.id, inner.c.name, *folded)).all()
         found = [
@@ -148,6 +175,29 @@ def candidates(session: Session, search_type: str, folded_query: str) -> list[Ca
             for row in rows
         ]
     return sorted(found, key=lambda found_one: (-found_one.score, found_one.name))
+
+
+def _within_time(session: Session, statement: Select[Any], folded_query: str) -> Sequence[Any]:
+    """Rows of a whole-name track match, or none if it runs past its time limit.
+
+    Matching whole names in a large catalogue can take seconds for a query made of common
+    trigrams; giving up (logged) beats holding a worker and the database that long.
+    """
+    try:
+        with session.begin_nested():  # a cancelled statement rolls back to here only
+            session.execute(text(f"SET LOCAL statement_timeout = {TRACK_NAME_MATCH_TIMEOUT_MS}"))
+            rows = session.execute(statement).all()
+            session.execute(text("SET LOCAL statement_timeout TO DEFAULT"))
+    except OperationalError as error:
+        if not isinstance(error.orig, QueryCanceled):
+            raise
+        logger.warning(
+            "track search by whole name gave up after %d ms: %r",
+            TRACK_NAME_MATCH_TIMEOUT_MS,
+            folded_query,
+        )
+        return ()
+    return rows
 
 
 def _ratio(query: str, text: str | None) -> float:

@@ -26,7 +26,9 @@ from store.models import Track
 # What tracklists_words() splits names at (migration 0008); keep the two in step.
 WORD_BREAK = re.compile(r"[\s&()]+")
 MAX_QUERY_WORDS = 8
-MAX_SPELLINGS = 20  # per query word
+# Per query word: enough that a four-letter word with a letter dropped ("noa") still finds
+# itself ("noxa") among the three-letter words that resemble it more.
+MAX_SPELLINGS = 50
 # Word to word, one wrong letter weighs more than in a whole name: "biok" ~ "bixok" is 0.375,
 # a letter dropped from a four-letter word ("pdy" ~ "pidy") two shared trigrams of seven,
 # 0.29. Requiring a spelling of every query word keeps the result precise.
@@ -98,13 +100,20 @@ def track_candidates(
 ) -> list[tuple[int, str, float]]:
     """``(track id, "Artist - Title", score)`` of the tracks best matching the query's words.
 
-    Empty when the query has no words or one of them resembles no word of the catalogue.
+    Empty when the query has no words, or one of three letters or more resembles no word of
+    the catalogue.
     """
     words = query_words(folded_query)
     if not words:
         return []
-    per_word = spellings(session, words)
-    if not all(per_word):
+    # A word of one or two letters that starts no word of the catalogue is a typo too short
+    # to place ("jw"): the other words decide. A longer word that resembles nothing does not.
+    per_word = [
+        found
+        for word, found in zip(words, spellings(session, words), strict=True)
+        if found or len(word) >= _SHORT
+    ]
+    if not per_word or not all(per_word):
         return []
     matched = (
         select(
