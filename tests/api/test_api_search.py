@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -10,9 +12,10 @@ import pytest
 from api_data import PAGINATED_SETS, Catalogue, page, store_page
 from api_helpers import PREFIX, bearer
 from flask.testing import FlaskClient
+from sqlalchemy import func, literal, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from api import create_app
+from api import create_app, search_query
 from store.config import Settings
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade
@@ -79,6 +82,7 @@ def test_track_search_finds_the_sets_that_played_it(
         ("cox revolution", "Carl Cox - The Revolution Continues"),  # artist and title words
         ("ulyses", "Bart Skils - Ulysses"),
         ("revolutioncontinues", "Carl Cox - The Revolution Continues"),  # words run together
+        ("revolution continues zq", "Carl Cox - The Revolution Continues"),  # a stray short word
     ],
 )
 def test_track_search_takes_typos_word_by_word(
@@ -93,6 +97,40 @@ def test_track_search_needs_every_word(client: FlaskClient, catalogue: Catalogue
     # "zzqqxx" resembles no word of the catalogue, and the whole query no track's name.
     body = _search(client, query="revolution zzqqxx", search_type="track").json
     assert (body["total"], body["results"]) == (0, [])
+
+
+def test_short_track_queries_never_match_whole_names(
+    client: FlaskClient, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def scan(*_args: Any) -> None:
+        raise AssertionError("a two-letter query must not be matched inside whole names")
+
+    monkeypatch.setattr(search_query, "_within_time", scan)
+    body = _search(client, query="zq", search_type="track").json
+    assert body["total"] == 0
+
+
+def test_whole_name_track_matching_gives_up_in_time(
+    store_sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(search_query, "TRACK_NAME_MATCH_TIMEOUT_MS", 50)
+    slow = select(func.pg_sleep(2), literal(1), literal(1.0))
+    with store_sessions() as session, session.begin(), caplog.at_level(logging.WARNING):
+        started = time.monotonic()
+        assert search_query._within_time(session, slow, "some query") == ()
+        assert time.monotonic() - started < 1.5
+        # Only the savepoint was rolled back: the transaction goes on, without the limit.
+        assert session.scalar(text("SHOW statement_timeout")) == "0"
+        assert session.scalar(select(literal(1))) == 1
+    assert "gave up after 50 ms" in caplog.text
+    with store_sessions() as session, session.begin():
+        quick = select(literal(7), literal("x"), literal(0.5))
+        assert [tuple(row) for row in search_query._within_time(session, quick, "q")] == [
+            (7, "x", 0.5)
+        ]
+        assert session.scalar(text("SHOW statement_timeout")) == "0"
 
 
 def test_pagination_reports_totals(client: FlaskClient, catalogue: Catalogue) -> None:
