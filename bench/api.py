@@ -227,7 +227,7 @@ def main() -> None:
         print(
             f"loaded {data['tracklists']:,} tracklists, {data['entries']:,} entries, "
             f"{data['tracks']:,} tracks, {data['djs']:,} DJs, {data['events']:,} events "
-            f"(COPY {data['copy_seconds']} s, trigram indexes {data['index_seconds']} s)",
+            f"(COPY {data['copy_seconds']} s, search indexes {data['index_seconds']} s)",
             flush=True,
         )
         _run(args, database_url, prefix, data)

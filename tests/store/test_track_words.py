@@ -72,3 +72,8 @@ def test_the_words_index_answers_the_search_expression(engine: Engine) -> None:
             )
         )
     assert "ix_tracks_words" in plan
+    with engine.connect() as connection:
+        options = connection.scalar(
+            text("SELECT reloptions FROM pg_class WHERE relname = 'ix_tracks_words'")
+        )
+    assert options == ["fastupdate=off"]  # no pending list for every search to read

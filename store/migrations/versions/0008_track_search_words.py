@@ -71,9 +71,12 @@ def upgrade() -> None:
     )
     op.execute("CREATE INDEX ix_track_words_word ON track_words (word)")
     op.execute("CREATE INDEX ix_track_words_word_trgm ON track_words USING gin (word gin_trgm_ops)")
+    # fastupdate off: every search reads this index, and a GIN pending list (where "fast"
+    # updates wait for the next vacuum) is read in full by each search until then.
     op.execute(
         "CREATE INDEX ix_tracks_words ON tracks "
-        "USING gin (tracklists_words(artist_normalized || ' ' || title_normalized))"
+        "USING gin (tracklists_words(artist_normalized || ' ' || title_normalized)) "
+        "WITH (fastupdate = off)"
     )
     op.execute(_ADD_WORDS_FUNCTION)
     op.execute(
