@@ -18,8 +18,8 @@ per worker.
 Why one ``before_request`` over the ``limits`` library rather than flask-limiter's extension:
 profiled on a cached ``GET /tracklist/{id}``, flask-limiter's per-request machinery (callable
 limits, exemption scopes, request context bookkeeping) was 44% of the app's time, and its
-Retry-After was floored from a TTL Redis rounds. The counting itself is the same ``limits``
-fixed-window strategy in the same Redis.
+Retry-After was floored from a TTL Redis rounds. The windows are the same fixed windows; the
+``limits`` library still parses the settings and counts in memory when Redis is away.
 """
 
 from __future__ import annotations

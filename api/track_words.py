@@ -7,9 +7,10 @@ spelling of every query word come from one GIN index scan (``ix_tracks_words``),
 best of them by similarity to the whole query are the candidates.
 
 Whole-name trigram matching over the catalogue (:func:`api.search_query.candidates`) took
-20-100 ms on a million entries; this takes a few. It answers "no candidates" when a query
-word resembles nothing in the vocabulary; the caller then falls back to whole-name matching,
-which still finds e.g. words run together ("revolutioncontinues").
+20-100 ms on a million entries, and seconds for some queries; this takes a few. It answers
+"no candidates" when a query word of three letters or more resembles nothing in the
+vocabulary, or no track has a spelling of every word; the caller then falls back to
+whole-name matching, within a time limit.
 """
 
 from __future__ import annotations
