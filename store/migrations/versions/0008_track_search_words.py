@@ -32,7 +32,7 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Keep in step with api.search_query.WORD_BREAK.
+# Keep in step with api.track_words.WORD_BREAK.
 _WORDS_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION tracklists_words(text) RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
