@@ -48,18 +48,15 @@ def retry_after_seconds(window_reset: float, now: float, window_seconds: int) ->
 class RateCounters:
     """Counts hits per key against limits, in Redis with a per-process fallback.
 
-    ``redis_url`` is the shared Redis, or ``None`` to count in this process only (embedded
+    ``client`` is the shared Redis, or ``None`` to count in this process only (embedded
     mode). In Redis, small limits are counted exactly and large ones in leases
     (:mod:`api.rate_leases`). When Redis fails, counting moves to memory at once (the request
     that saw the failure is counted there, never answered with an error) and goes back to
     Redis when it answers a ping again.
     """
 
-    def __init__(self, redis_url: str | None, *, key_prefix: str = "LIMITS") -> None:
-        self._shared: RedisWindows | None = None
-        if redis_url is not None:
-            client = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
-            self._shared = RedisWindows(client, key_prefix)
+    def __init__(self, client: redis.Redis | None, *, key_prefix: str = "LIMITS") -> None:
+        self._shared = RedisWindows(client, key_prefix) if client is not None else None
         self._local = FixedWindowRateLimiter(MemoryStorage())
         self._shared_down_until: float | None = None  # monotonic time of the next retry
         self._lock = threading.Lock()

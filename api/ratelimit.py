@@ -82,18 +82,15 @@ def parsed(limits: str) -> tuple[RateLimitItem, ...]:
     return tuple(sorted(parse_many(limits), key=lambda item: item.get_expiry()))
 
 
-def init_app(app: Flask) -> RateCounters:
-    """Count this app's requests against its limits, in Redis when Redis answered at start."""
+def init_app(app: Flask) -> None:
+    """Count this app's requests against its limits, in the app's Redis when it answered."""
     config: Settings = app.extensions[SETTINGS_KEY]
     with app.app_context():
-        redis_available = redis_store.client is not None
-    counters = RateCounters(
-        config.effective_redis_url if redis_available else None,
-        key_prefix=f"{config.cache_key_prefix}limits",
+        client = redis_store.client
+    app.extensions[_COUNTERS_KEY] = RateCounters(
+        client, key_prefix=f"{config.cache_key_prefix}limits"
     )
-    app.extensions[_COUNTERS_KEY] = counters
     app.before_request(check_limits)
-    return counters
 
 
 def check_limits() -> None:

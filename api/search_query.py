@@ -129,6 +129,12 @@ def _escape_like(text: str) -> str:
 def candidates(session: Session, search_type: str, folded_query: str) -> list[Candidate]:
     """The DJs, sources or tracks matching ``folded_query``, best first."""
     postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres and search_type == "track":
+        by_words = track_candidates(session, folded_query, MAX_CANDIDATES)
+        if by_words or len(folded_query) < _TRIGRAM:
+            # Fewer than three characters give the trigram indexes nothing to look up:
+            # matching them inside whole names would read the whole catalogue (seconds).
+            return [Candidate(*row) for row in by_words]
     pattern = f"%{_escape_like(folded_query)}%"
     if search_type == "track":
         columns: list[Any] = [Track.artist_normalized, Track.title_normalized]
@@ -140,12 +146,6 @@ def candidates(session: Session, search_type: str, folded_query: str) -> list[Ca
         display, key = model.name, model.id
     matches: list[ColumnElement[bool]] = [column.like(pattern, escape="\\") for column in columns]
     if postgres:
-        if search_type == "track":
-            by_words = track_candidates(session, folded_query, MAX_CANDIDATES)
-            if by_words or len(folded_query) < _TRIGRAM:
-                # Fewer than three characters give the trigram indexes nothing to look up:
-                # matching them inside whole names would read the whole catalogue (seconds).
-                return [Candidate(*row) for row in by_words]
         matches += [column.op("%")(folded_query) for column in columns]
     inner = (
         select(
