@@ -22,18 +22,10 @@ from api.errors import ApiProblem, field_error
 from api.extensions import db, settings
 from api.openapi import Blueprint
 from api.schemas import TracklistSummarySchema
-from api.search_query import (
-    SEARCH_TYPES,
-    Candidate,
-    Page,
-    candidates,
-    linked_tracklists,
-    matched_names,
-    ranked_tracklists,
-)
-from api.tracklist_view import headings, summary
+from api.search_query import SEARCH_TYPES, Candidate, candidates
+from api.search_results import ResultPage, result_page
 from crawler.pages.identity import normalize
-from store.models import Dj, OutboxEvent, Source, Tracklist, TracklistDj, TracklistSource
+from store.models import Dj, OutboxEvent, Source
 
 bp = Blueprint("search", __name__, description="Find tracklists by DJ, event or track.")
 
@@ -108,18 +100,9 @@ def search(args: dict[str, Any]) -> Response:
     cached = cache.get("search", key)
     if cached is not None:
         return _json(cached, hit=True)
-    session = db.session
-    found = candidates(session, search_type, folded)
-    page = ranked_tracklists(
-        session,
-        search_type,
-        found,
-        start=args.get("start_date"),
-        end=args.get("end_date"),
-        limit=args["limit"],
-        offset=(args["page"] - 1) * args["limit"],
-    )
-    body = _body(args["query"], search_type, args, page, found)
+    found = candidates(db.session, search_type, folded)
+    page = _page(search_type, found, args, scored=True)
+    body = _body(args["query"], search_type, args, page)
     _store(key, body, empty=page.total == 0)
     return _json(body, hit=False)
 
@@ -151,28 +134,13 @@ def _slug_list(search_type: str, slug: str, args: dict[str, Any]) -> Response:
     cached = cache.get("search", key)
     if cached is not None:
         return _json(cached, hit=True)
-    session = db.session
     model: Any = Dj if search_type == "dj" else Source
-    matching = session.execute(select(model.id, model.name).where(model.slug == slug)).all()
+    matching = db.session.execute(select(model.id, model.name).where(model.slug == slug)).all()
     if not matching:
         raise ApiProblem(404, f"no {what} {slug!r}")
-    link, column = (
-        (TracklistDj, TracklistDj.dj_id)
-        if search_type == "dj"
-        else (TracklistSource, TracklistSource.source_id)
-    )
-    page = linked_tracklists(
-        session,
-        link,
-        column,
-        [row[0] for row in matching],
-        start=args.get("start_date"),
-        end=args.get("end_date"),
-        limit=args["limit"],
-        offset=(args["page"] - 1) * args["limit"],
-    )
     found = [Candidate(row[0], row[1], 1.0) for row in matching]
-    body = _body(slug, search_type, args, page, found, scored=False)
+    page = _page(search_type, found, args, scored=False)
+    body = _body(slug, search_type, args, page)
     _store(key, body, empty=page.total == 0)
     return _json(body, hit=False)
 
@@ -188,40 +156,27 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _body(
-    query: str,
-    search_type: str,
-    args: dict[str, Any],
-    page: Page,
-    found: list[Candidate],
-    *,
-    scored: bool = True,
-) -> bytes:
-    session = db.session
-    ids = [tracklist_id for tracklist_id, _score in page.rows]
-    tracklists = {
-        tracklist.id: tracklist
-        for tracklist in session.scalars(select(Tracklist).where(Tracklist.id.in_(ids)))
-    }
-    heads = headings(session, ids)
-    names = (
-        matched_names(session, search_type, found, ids)
-        if scored
-        else dict.fromkeys(ids, found[0].name)
+def _page(
+    search_type: str, found: list[Candidate], args: dict[str, Any], *, scored: bool
+) -> ResultPage:
+    return result_page(
+        db.session,
+        search_type,
+        found,
+        scored=scored,
+        start=args.get("start_date"),
+        end=args.get("end_date"),
+        limit=args["limit"],
+        offset=(args["page"] - 1) * args["limit"],
     )
-    results = [
-        {
-            **summary(tracklists[tracklist_id], heads[tracklist_id]),
-            "score": score,
-            "matched": names.get(tracklist_id),
-        }
-        for tracklist_id, score in page.rows
-    ]
+
+
+def _body(query: str, search_type: str, args: dict[str, Any], page: ResultPage) -> bytes:
     limit = args["limit"]
     document = {
         "query": query,
         "search_type": search_type,
-        "results": results,
+        "results": page.results,
         "total": page.total,
         "page": args["page"],
         "limit": limit,

@@ -11,7 +11,7 @@ Two steps, so the expensive ranking only ever sees a small set:
    when that finds nothing. SQLite: substring ``LIKE`` on the folded name, scored with
    difflib in Python; no typo tolerance there.
 2. **Tracklists** linked to the candidates, best match first, then newest; date filters,
-   paging and the total in one query.
+   paging and the total (:mod:`api.search_results`).
 
 "Folded" is case- and accent-insensitive on both sides: ``tracklists_fold()`` is SQL on
 PostgreSQL (``lower(unaccent())``, migration 0002) and :func:`crawler.pages.identity.normalize`
@@ -23,18 +23,15 @@ from __future__ import annotations
 
 import difflib
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from psycopg.errors import QueryCanceled
 from sqlalchemy import (
     ColumnElement,
     Engine,
     Select,
-    case,
     event,
     func,
     literal,
@@ -51,10 +48,6 @@ from store.models import (
     Dj,
     Source,
     Track,
-    Tracklist,
-    TracklistDj,
-    TracklistEntry,
-    TracklistSource,
 )
 
 logger = logging.getLogger(__name__)
@@ -67,7 +60,6 @@ SIMILARITY_THRESHOLD = 0.4
 _TRIGRAM = 3
 # Track search by whole name (when the words find nothing) stops after this long.
 TRACK_NAME_MATCH_TIMEOUT_MS = 300
-_S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
 SEARCH_TYPES = ("dj", "event", "track")
 
 
@@ -78,14 +70,6 @@ class Candidate:
     id: int
     name: str
     score: float
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of tracklist ids with their scores, and the total over all pages."""
-
-    rows: list[tuple[uuid.UUID, float | None]]
-    total: int
 
 
 def prepare_search(engine: Engine) -> None:
@@ -127,7 +111,7 @@ def _escape_like(text: str) -> str:
 
 
 def candidates(session: Session, search_type: str, folded_query: str) -> list[Candidate]:
-    """The DJs, sources or tracks matching ``folded_query``, best first."""
+    """The DJs, sources or tracks matching ``folded_query``, best first (then by name)."""
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres and search_type == "track":
         by_words = track_candidates(session, folded_query, MAX_CANDIDATES)
@@ -202,105 +186,3 @@ def _within_time(session: Session, statement: Select[Any], folded_query: str) ->
 
 def _ratio(query: str, text: str | None) -> float:
     return round(difflib.SequenceMatcher(None, query, text or "").ratio(), 4)
-
-
-def _link(search_type: str) -> tuple[Any, Any]:
-    """The table linking tracklists to the candidates, and its candidate column."""
-    if search_type == "dj":
-        return TracklistDj, TracklistDj.dj_id
-    if search_type == "event":
-        return TracklistSource, TracklistSource.source_id
-    return TracklistEntry, TracklistEntry.track_id
-
-
-def _dated(query: _S, start: date | None, end: date | None) -> _S:
-    if start is not None:
-        query = query.where(Tracklist.set_date >= start)
-    if end is not None:
-        query = query.where(Tracklist.set_date <= end)
-    return query
-
-
-def ranked_tracklists(
-    session: Session,
-    search_type: str,
-    found: list[Candidate],
-    *,
-    start: date | None,
-    end: date | None,
-    limit: int,
-    offset: int,
-) -> Page:
-    """Tracklists linked to ``found``: best score first, then newest; one page and a total."""
-    if not found:
-        return Page([], 0)
-    link, column = _link(search_type)
-    score = func.max(case({c.id: c.score for c in found}, value=column, else_=0.0))
-    query = _dated(
-        select(Tracklist.id, score.label("score"), func.count().over().label("total"))
-        .join(link, link.tracklist_id == Tracklist.id)
-        .where(column.in_([c.id for c in found]))
-        .group_by(Tracklist.id, Tracklist.set_date),
-        start,
-        end,
-    ).order_by(score.desc(), Tracklist.set_date.desc().nulls_last(), Tracklist.id)
-    rows = session.execute(query.limit(limit).offset(offset)).all()
-    if rows:
-        return Page([(row[0], float(row[1])) for row in rows], int(rows[0][2]))
-    count = _dated(
-        select(func.count(func.distinct(link.tracklist_id)))
-        .join(Tracklist, link.tracklist_id == Tracklist.id)
-        .where(column.in_([c.id for c in found])),
-        start,
-        end,
-    )
-    return Page([], int(session.scalar(count) or 0))
-
-
-def linked_tracklists(
-    session: Session,
-    link: Any,
-    column: Any,
-    ids: list[int],
-    *,
-    start: date | None,
-    end: date | None,
-    limit: int,
-    offset: int,
-) -> Page:
-    """Tracklists of given DJs or sources (the slug endpoints): newest first, no score."""
-    if not ids:
-        return Page([], 0)
-    base = _dated(
-        select(Tracklist.id, Tracklist.set_date)
-        .join(link, link.tracklist_id == Tracklist.id)
-        .where(column.in_(ids))
-        .distinct(),
-        start,
-        end,
-    )
-    total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
-    ordered = base.order_by(Tracklist.set_date.desc().nulls_last(), Tracklist.id)
-    rows = session.execute(ordered.limit(limit).offset(offset)).all()
-    return Page([(row[0], None) for row in rows], total)
-
-
-def matched_names(
-    session: Session, search_type: str, found: list[Candidate], ids: list[uuid.UUID]
-) -> dict[uuid.UUID, str]:
-    """For each tracklist of a page, the name of its best-scoring candidate."""
-    if not ids or not found:
-        return {}
-    link, column = _link(search_type)
-    by_id = {c.id: c for c in found}
-    best: dict[uuid.UUID, Candidate] = {}
-    rows = session.execute(
-        select(link.tracklist_id, column)
-        .where(link.tracklist_id.in_(ids))
-        .where(column.in_(list(by_id)))
-    )
-    for tracklist_id, candidate_id in rows:
-        candidate = by_id[candidate_id]
-        if tracklist_id not in best or candidate.score > best[tracklist_id].score:
-            best[tracklist_id] = candidate
-    return {tracklist_id: candidate.name for tracklist_id, candidate in best.items()}

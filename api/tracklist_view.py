@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -63,20 +64,44 @@ def formatted_time(ms: int) -> str:
 
 def summary(tracklist: Tracklist, heading: Heading) -> dict[str, Any]:
     """The fields a list of tracklists shows (search results)."""
-    return {
-        "id": tracklist.id,
-        "url": tracklist.url,
-        "title": tracklist.title,
-        "dj_name": " & ".join(dj.name for dj in heading.djs) or None,
-        "event_name": heading.sources[0].name if heading.sources else None,
-        "date": tracklist.set_date,
-        "djs": [{"name": dj.name, "slug": dj.slug, "url": dj.url} for dj in heading.djs],
-        "events": [
+    return summary_fields(
+        tracklist.id,
+        tracklist.url,
+        tracklist.title,
+        tracklist.set_date,
+        tracklist.genres,
+        tracklist.track_count,
+        djs=[{"name": dj.name, "slug": dj.slug, "url": dj.url} for dj in heading.djs],
+        events=[
             {"name": source.name, "slug": source.slug, "url": source.url}
             for source in heading.sources
         ],
-        "genres": list(tracklist.genres or ()),
-        "track_count": tracklist.track_count,
+    )
+
+
+def summary_fields(
+    tracklist_id: uuid.UUID,
+    url: str,
+    title: str,
+    set_date: date | None,
+    genres: list[Any] | None,
+    track_count: int,
+    *,
+    djs: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """:func:`summary` from plain values; ``djs`` and ``events`` as ``{name, slug, url}``."""
+    return {
+        "id": tracklist_id,
+        "url": url,
+        "title": title,
+        "dj_name": " & ".join(dj["name"] for dj in djs) or None,
+        "event_name": events[0]["name"] if events else None,
+        "date": set_date,
+        "djs": djs,
+        "events": events,
+        "genres": list(genres or ()),
+        "track_count": track_count,
     }
 
 
