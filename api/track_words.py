@@ -3,8 +3,14 @@
 A query such as "revolution continus" is split into words. Each word is looked up in the
 catalogue's vocabulary (``track_words``, tens of thousands of rows): its spellings are the
 words within trigram similarity of it, or containing it. The catalogue tracks having a
-spelling of every query word come from one GIN index scan (``ix_tracks_words``), and the
-best of them by similarity to the whole query are the candidates.
+spelling of every query word come from GIN index scans (``ix_tracks_words``), and the best
+of them by similarity to the whole query are the candidates.
+
+A common word has spellings in thousands of tracks, and only :data:`MAX_WORD_MATCHES` are
+scored; so the tracks having a *close* spelling of every word (the word itself, a plural, a
+letter off: :data:`CLOSE_SIMILARITY`) are taken first, and the remaining room goes to the
+rest. Without that order, "strobe" could score a few hundred tracks with "stroke" or
+"strobelight" and never reach the tracks called "Strobe".
 
 Whole-name trigram matching over the catalogue (:func:`api.search_query.candidates`) took
 20-100 ms on a million entries, and seconds for some queries; this takes a few. It answers
@@ -16,13 +22,10 @@ whole-name matching, within a time limit.
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import lru_cache
 
-from sqlalchemy import ColumnClause, Text, bindparam, func, literal_column, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
-
-from store.models import Track
 
 # What tracklists_words() splits names at (migration 0008); keep the two in step.
 WORD_BREAK = re.compile(r"[\s&()]+")
@@ -34,32 +37,34 @@ MAX_SPELLINGS = 50
 # a letter dropped from a four-letter word ("pdy" ~ "pidy") two shared trigrams of seven,
 # 0.29. Requiring a spelling of every query word keeps the result precise.
 WORD_SIMILARITY_THRESHOLD = 0.28
-# Tracks having every word, scored by similarity to keep the best (scoring is cheap for this
-# many rows; a common word alone can match thousands of tracks).
-MAX_WORD_MATCHES = 500
+# Tracks having every word, scored by similarity to keep the best: each costs ~6 us of
+# scoring, and a common word alone can match thousands of tracks.
+MAX_WORD_MATCHES = 200
+# Spellings at least this similar to their query word are searched first: "strobe" ~
+# "strobes" 0.67, "revolution" ~ "revolutions" 0.77, "continus" ~ "continues" 0.58, but
+# "strobe" ~ "stroke" 0.4.
+CLOSE_SIMILARITY = 0.5
 # Words shorter than a trigram: a prefix match rather than similarity.
 _SHORT = 3
 
 _SPELLINGS = text(
     """
-    SELECT query.position, spelling.word
+    SELECT query.position, spelling.word, spelling.similarity
     FROM unnest(CAST(:words AS text[]), CAST(:patterns AS text[]))
         WITH ORDINALITY AS query(word, pattern, position)
     CROSS JOIN LATERAL (
-        SELECT known.word
+        SELECT known.word, similarity(known.word, query.word) AS similarity
         FROM track_words known
         WHERE known.word LIKE query.pattern ESCAPE '\\'
             OR (length(query.word) >= :short AND known.word %>> query.word)
         GROUP BY known.word
-        ORDER BY similarity(known.word, query.word) DESC, known.word
+        ORDER BY similarity DESC, known.word
         LIMIT :max_spellings
     ) AS spelling
     """
 )
 # Exactly the expression of the ix_tracks_words index, so that the planner uses it.
-_WORDS: ColumnClause[Any] = literal_column(
-    "tracklists_words(tracks.artist_normalized || ' ' || tracks.title_normalized)"
-)
+_WORDS = "tracklists_words(tracks.artist_normalized || ' ' || tracks.title_normalized)"
 
 
 def query_words(folded_query: str) -> list[str]:
@@ -74,8 +79,9 @@ def _pattern(word: str) -> str:
     return f"{escaped}%" if len(word) < _SHORT else f"%{escaped}%"
 
 
-def spellings(session: Session, words: list[str]) -> list[list[str]]:
-    """For each word, the catalogue's words that may be meant by it, closest first.
+def spellings(session: Session, words: list[str]) -> list[list[tuple[str, float]]]:
+    """For each word, the catalogue's words that may be meant by it and their similarity to it,
+    closest first.
 
     ``%>>`` is strict word similarity, which for one word against another is their
     similarity; the connection sets its threshold to :data:`WORD_SIMILARITY_THRESHOLD`
@@ -90,10 +96,62 @@ def spellings(session: Session, words: list[str]) -> list[list[str]]:
             "max_spellings": MAX_SPELLINGS,
         },
     ).all()
-    found: list[list[str]] = [[] for _ in words]
-    for position, word in rows:
-        found[position - 1].append(word)
+    found: list[list[tuple[str, float]]] = [[] for _ in words]
+    for position, word, similarity in rows:
+        found[position - 1].append((word, float(similarity)))
     return found
+
+
+def _close(word: str, found: list[tuple[str, float]]) -> list[str]:
+    """The spellings searched first: the close ones, or all when none is close.
+
+    A word shorter than a trigram has prefixes, not resemblances: all of them are close.
+    """
+    if len(word) < _SHORT:
+        return [spelling for spelling, _similarity in found]
+    close = [spelling for spelling, similarity in found if similarity >= CLOSE_SIMILARITY]
+    return close or [spelling for spelling, _similarity in found]
+
+
+# Tracks having a spelling of every query word: ``{conditions}`` is one
+# ``_WORDS && CAST(:t<tier>_<word> AS text[])`` per word (the spellings are bound parameters).
+_TIER = (
+    "(SELECT id, artist, title, artist_normalized, title_normalized FROM tracks"
+    " WHERE {conditions} LIMIT :cap)"
+)
+# UNION ALL under a LIMIT: the second tier is only read when the first leaves room, and a
+# track found by both comes twice (hence DISTINCT).
+_MATCHES = """
+SELECT DISTINCT matched.id, matched.artist || ' - ' || matched.title AS name,
+    greatest(
+        similarity(matched.artist_normalized, :query),
+        similarity(matched.title_normalized, :query),
+        similarity(matched.artist_normalized || ' ' || matched.title_normalized, :query)
+    ) AS score
+FROM (SELECT * FROM ({tiers}) AS tiers LIMIT :cap) AS matched
+ORDER BY score DESC, name
+LIMIT :limit
+"""
+
+
+@lru_cache(maxsize=2 * MAX_QUERY_WORDS)
+def _matches(words: int, tiers: int) -> TextClause:
+    """The statement scoring the tracks of ``tiers`` tiers of spellings of ``words`` words.
+
+    One text per shape, so that psycopg prepares each once.
+    """
+    return text(
+        _MATCHES.format(
+            tiers=" UNION ALL ".join(
+                _TIER.format(
+                    conditions=" AND ".join(
+                        f"{_WORDS} && CAST(:t{tier}_{word} AS text[])" for word in range(words)
+                    )
+                )
+                for tier in range(tiers)
+            )
+        )
+    )
 
 
 def track_candidates(
@@ -110,37 +168,22 @@ def track_candidates(
     # A word of one or two letters that starts no word of the catalogue is a typo too short
     # to place ("jw"): the other words decide. A longer word that resembles nothing does not.
     per_word = [
-        found
+        (word, found)
         for word, found in zip(words, spellings(session, words), strict=True)
         if found or len(word) >= _SHORT
     ]
-    if not per_word or not all(per_word):
+    if not per_word or not all(found for _word, found in per_word):
         return []
-    matched = (
-        select(
-            Track.id,
-            Track.artist,
-            Track.title,
-            Track.artist_normalized,
-            Track.title_normalized,
-        )
-        .where(
-            *(
-                _WORDS.op("&&")(bindparam(f"spellings_{index}", found, type_=ARRAY(Text)))
-                for index, found in enumerate(per_word)
-            )
-        )
-        .limit(MAX_WORD_MATCHES)
-        .subquery("matched")
-    )
-    whole = matched.c.artist_normalized + " " + matched.c.title_normalized
-    score = func.greatest(
-        func.similarity(matched.c.artist_normalized, folded_query),
-        func.similarity(matched.c.title_normalized, folded_query),
-        func.similarity(whole, folded_query),
-    ).label("score")
-    name = (matched.c.artist + " - " + matched.c.title).label("name")
+    close = [_close(word, found) for word, found in per_word]
+    every = [[spelling for spelling, _similarity in found] for _word, found in per_word]
+    tiers = [close] if close == every else [close, every]
+    spellings_by_tier = {
+        f"t{tier}_{word}": found
+        for tier, per_tier in enumerate(tiers)
+        for word, found in enumerate(per_tier)
+    }
     rows = session.execute(
-        select(matched.c.id, name, score).order_by(score.desc(), name).limit(limit)
+        _matches(len(per_word), len(tiers)),
+        {**spellings_by_tier, "query": folded_query, "cap": MAX_WORD_MATCHES, "limit": limit},
     ).all()
     return [(int(row[0]), str(row[1]), float(row[2])) for row in rows]
