@@ -47,6 +47,22 @@ class Metrics:
             registry=registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+        # Series by (method, route, status): few, and labels() is a lock and a validation
+        # per call, on every request.
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request and its duration."""
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            series = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+            self._series[key] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
 
 def init_app(app: Flask) -> None:
@@ -75,10 +91,13 @@ def _start_timer() -> None:
 def _record(response: Response) -> Response:
     started = g.get("metrics_started")
     if started is not None:
-        route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-        metrics = current_metrics()
-        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
+        rule = request.url_rule
+        current_metrics().observe(
+            request.method,
+            rule.rule if rule is not None else "<unmatched>",
+            response.status_code,
+            time.perf_counter() - started,
+        )
     return response
 
 

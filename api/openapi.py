@@ -17,6 +17,7 @@ from flask import Flask
 from flask_smorest.utils import prepare_response
 
 from api.errors import PROBLEM_MEDIA_TYPE, ProblemSchema
+from api.query_args import QueryStringParser
 from api.security import BEARER_SCHEME
 from store.config import Settings
 
@@ -29,7 +30,11 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     """flask-smorest's Blueprint with typed decorators (the library ships no annotations).
 
     Use it for every resource: ``bp = Blueprint("search", __name__, description=...)``.
+    Query-string arguments are parsed once per distinct query string
+    (:mod:`api.query_args`).
     """
+
+    ARGUMENTS_PARSER = QueryStringParser()
 
     def route(self, rule: str, **options: Any) -> Callable[[F], F]:
         """Register a view (see ``flask_smorest.Blueprint.route``)."""

@@ -138,7 +138,7 @@ def request_tracklist(body: dict[str, Any]) -> Response | tuple[dict[str, Any], 
         stored = stored_by_url(session, url)
     max_age = timedelta(hours=settings().api_tracklist_max_age_hours)
     if stored is not None and not body["force_refresh"] and is_fresh(stored, max_age):
-        found = tracklist_body(session, stored.id, body["include_transitions"])
+        found = tracklist_body(stored.id, body["include_transitions"])
         if found is not None:
             body_bytes, hit = found
             head = b'{"status":"done","correlation_id":null,"status_url":null,"tracklist":'
@@ -243,7 +243,7 @@ def crawl_status(correlation_id: uuid.UUID) -> dict[str, Any]:
 @bp.alt_response(422, description="include_transitions is not a boolean")
 def get_tracklist(tracklist_id: uuid.UUID) -> Response:
     """A stored tracklist with its tracks (and transitions unless turned off)."""
-    found = tracklist_body(db.session, tracklist_id, _include_transitions())
+    found = tracklist_body(tracklist_id, _include_transitions())
     if found is None:
         raise ApiProblem(404, f"no tracklist {tracklist_id}")
     body, hit = found
