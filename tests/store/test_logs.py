@@ -29,6 +29,25 @@ def test_one_json_object_per_line_with_extras() -> None:
     assert event["time"].endswith("+00:00")
 
 
+@pytest.mark.parametrize(
+    ("created", "shown"),
+    [
+        (1_700_000_000.0, "2023-11-14T22:13:20.000+00:00"),
+        (1_700_000_000.25, "2023-11-14T22:13:20.250+00:00"),
+        (1_700_000_000.9996, "2023-11-14T22:13:20.999+00:00"),  # truncated, as isoformat does
+        (1_700_000_001.007, "2023-11-14T22:13:21.007+00:00"),  # the next second
+        (1_699_999_999.5, "2023-11-14T22:13:19.500+00:00"),  # and back
+    ],
+)
+def test_time_in_utc_to_the_millisecond(created: float, shown: str) -> None:
+    formatter = logs.JsonFormatter("api")
+    for at in (created - 1, created):  # the second remembered from the line before
+        record = _record("tick")
+        record.created = at
+        event = json.loads(formatter.format(record))
+    assert event["time"] == shown
+
+
 def test_request_id_from_context() -> None:
     token = logs.request_id.set("req-7")
     try:
