@@ -27,7 +27,6 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
     (production without ``TRACKLIST_JWT_SECRET``).
     """
     # Imported here so that `import api.urls` (the crawler does) does not import Flask.
-    from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from api import (
@@ -50,11 +49,12 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
         tracklists,
         versions,
     )
+    from api.application import Application
     from api.extensions import SETTINGS_KEY, db, redis_store
     from api.search_query import prepare_search
 
     settings = _settings(config, overrides)
-    app = Flask(__name__, static_folder=None)  # a JSON API: no static files
+    app = Application(__name__, static_folder=None)  # a JSON API: no static files
     app.config.update(
         MAX_CONTENT_LENGTH=settings.api_max_content_length,
         DEBUG=settings.debug_mode,

@@ -15,9 +15,20 @@ def child_exit(_server: Any, worker: Any) -> None:
 
 
 def post_fork(_server: Any, _worker: Any) -> None:
-    """Each worker logs like every other process: JSON lines (or text), at the service's level."""
+    """Each worker logs like every other process: JSON lines (or text), at the service's level.
+
+    Lines are written by a thread of the worker's own, so that a request only queues its
+    access-log line (:func:`store.logs.configure`).
+    """
     from store import logs
     from store.config import load_settings
 
     settings = load_settings()
-    logs.configure("api", settings.log_level, settings.log_format)
+    logs.configure("api", settings.log_level, settings.log_format, background=True)
+
+
+def worker_exit(_server: Any, _worker: Any) -> None:
+    """Write the worker's queued log lines before it exits."""
+    from store import logs
+
+    logs.stop_background()

@@ -9,14 +9,20 @@ variable the API binds from the ``X-Request-ID`` header or makes up).
 
 from __future__ import annotations
 
+import atexit
+import copy
 import json
 import logging
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from logging.handlers import QueueHandler, QueueListener
+from queue import SimpleQueue
 from typing import Any
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+# The thread writing the lines of a process configured with background=True.
+_writer: QueueListener | None = None
 
 # LogRecord attributes that are not extras a caller passed.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -65,16 +71,54 @@ class JsonFormatter(logging.Formatter):
                 event[key] = getattr(value, "name", value) if key == "spider" else value
         if record.exc_info:
             event["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:  # formatted before a background handoff
+            event["exception"] = record.exc_text
         return self._encoder.encode(event)
 
 
-def configure(component: str, level: str = "INFO", fmt: str = "json") -> None:
-    """Send every log record to stderr, as JSON lines (``fmt="json"``) or plain text."""
-    handler = logging.StreamHandler(sys.stderr)
+class _Handoff(QueueHandler):
+    """Queues records for the writer thread, with what is only known in the logging thread.
+
+    The message and any traceback are formatted here (their arguments may change later),
+    and the request id is read from this thread's context, to be shown by the writer.
+    """
+
+    _formatter = logging.Formatter()
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        prepared = copy.copy(record)
+        prepared.msg, prepared.args = record.getMessage(), None
+        if record.exc_info:
+            prepared.exc_text = self._formatter.formatException(record.exc_info)
+            prepared.exc_info = None
+        current = request_id.get()
+        if current is not None:
+            prepared.request_id = current
+        return prepared
+
+
+def configure(
+    component: str, level: str = "INFO", fmt: str = "json", *, background: bool = False
+) -> None:
+    """Send every log record to stderr, as JSON lines (``fmt="json"``) or plain text.
+
+    ``background=True`` (the API's workers) writes from a thread of its own: a request only
+    queues its line. Written in each request thread, under the handler's lock, the access
+    log made threads queue for that lock around every write; its wakeups were a tenth of a
+    cached read. :func:`stop_background` writes what is still queued (at exit too).
+    """
+    global _writer
+    stop_background()
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter(component))
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if background:
+        queue: SimpleQueue[logging.LogRecord] = SimpleQueue()
+        _writer = QueueListener(queue, handler)
+        _writer.start()
+        handler = _Handoff(queue)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     # Neither format shows the caller's file and line, thread or process: skip looking them
@@ -86,6 +130,15 @@ def configure(component: str, level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level)
     # pika logs every connection step at INFO; its warnings and errors still come through.
     logging.getLogger("pika").setLevel(max(logging.WARNING, root.level))
+
+
+@atexit.register
+def stop_background() -> None:
+    """Write the lines still queued for the background writer, and stop it (if running)."""
+    global _writer
+    if _writer is not None:
+        writer, _writer = _writer, None
+        writer.stop()
 
 
 def use_json_formatter(component: str) -> None:

@@ -102,3 +102,35 @@ def test_configured_level_drops_quieter_records(capsys: pytest.CaptureFixture[st
         root.handlers[:], level = saved
         root.setLevel(level)
     assert [json.loads(line)["message"] for line in lines] == ["unusual"]
+
+
+def test_background_writer_keeps_ids_exceptions_and_order(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    token = logs.request_id.set("req-9")
+    try:
+        logs.configure("api", "INFO", "json", background=True)
+        log = logging.getLogger("api.test")
+        values = [1]
+        log.info("values %s", values)
+        values.append(2)  # changed after logging: the line shows what was logged
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            log.exception("failed")
+        for number in range(50):
+            log.info("line %d", number, extra={"number": number})
+        logs.stop_background()  # writes what is still queued
+        lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
+    finally:
+        logs.request_id.reset(token)
+        logs.stop_background()
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    assert lines[0]["message"] == "values [1]"
+    assert {line["request_id"] for line in lines} == {"req-9"}
+    assert lines[1]["message"] == "failed"
+    assert "ValueError: boom" in lines[1]["exception"]
+    assert [line["number"] for line in lines[2:]] == list(range(50))
