@@ -2,7 +2,7 @@
 
 Best score first, then newest, then by id; date filters; paging; the total over all pages.
 Each result carries its tracklist's summary (:func:`api.tracklist_view.summary_fields`), its
-score and the name of its best-scoring candidate (what ``matched``).
+score and the name of its best-scoring candidate (``matched``).
 
 PostgreSQL answers all of it in one statement (:data:`_PAGE`): the candidates go in as
 arrays, so the statement text is the same for every search and psycopg prepares it once.
@@ -104,7 +104,8 @@ def result_page(
 ) -> ResultPage:
     """The tracklists linked to ``found`` (DJs, sources or tracks by ``search_type``).
 
-    ``scored=False`` (a slug's list, where every candidate scores 1) leaves ``score`` null,
+    ``found`` is best first, as :func:`api.search_query.candidates` returns it: the first
+    candidate linked to a tracklist is its best. ``scored=False`` (a slug's list, where every candidate scores 1) leaves ``score`` null,
     which makes the order simply newest first.
     """
     if not found:

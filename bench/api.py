@@ -136,13 +136,14 @@ def _compare(
     Interleaving matters on a shared machine: its speed drifts by tens of percent within a
     minute, so a minimal app measured once, before everything else, makes a poor reference.
     """
-    rates, p99s, ratios, minimal_rates = [], [], [], []
+    rates, p99s, ratios, minimal_rates, minimal_p99s = [], [], [], [], []
     for _ in range(args.rounds):
-        minimal_rate, _minimal_p99 = wrk(minimal_url, args.connections, args.duration)
+        minimal_rate, minimal_p99 = wrk(minimal_url, args.connections, args.duration)
         rate, p99 = wrk(url, args.connections, args.duration)
         rates.append(rate)
         p99s.append(p99)
         minimal_rates.append(minimal_rate)
+        minimal_p99s.append(minimal_p99)
         ratios.append(rate / minimal_rate)
     rate, p99, ratio = statistics.median(rates), statistics.median(p99s), statistics.median(ratios)
     verdict = ""
@@ -150,7 +151,8 @@ def _compare(
         verdict = "[ok]" if ratio >= 0.5 and p99 <= 50 else "[MISSED]"
     print(
         f"{label:34} {rate:7.0f} req/s  p99 {p99:6.1f} ms  {ratio:4.0%} of minimal "
-        f"({statistics.median(minimal_rates):.0f} req/s in the same rounds; "
+        f"({statistics.median(minimal_rates):.0f} req/s, p99 "
+        f"{statistics.median(minimal_p99s):.1f} ms in the same rounds; "
         f"ratios {', '.join(f'{value:.0%}' for value in ratios)})  {verdict}",
         flush=True,
     )

@@ -58,7 +58,8 @@ class Settings(BaseModel):
     api_log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     api_prefix: str = "/api/v1"
     api_docs_enabled: bool = True
-    api_threads: int = Field(8, ge=1, le=256)
+    # Cached reads are CPU work under one GIL per worker: more threads only queue for it.
+    api_threads: int = Field(4, ge=1, le=256)
     api_max_content_length: int = Field(1_048_576, ge=1024)
     api_trusted_proxies: int = Field(0, ge=0, le=10)
     api_rate_limit_anonymous: str = "60/minute"
