@@ -105,8 +105,8 @@ def result_page(
     """The tracklists linked to ``found`` (DJs, sources or tracks by ``search_type``).
 
     ``found`` is best first, as :func:`api.search_query.candidates` returns it: the first
-    candidate linked to a tracklist is its best. ``scored=False`` (a slug's list, where every candidate scores 1) leaves ``score`` null,
-    which makes the order simply newest first.
+    candidate linked to a tracklist is its best. ``scored=False`` (a slug's list, where
+    every candidate scores 1) leaves ``score`` null, which makes the order newest first.
     """
     if not found:
         return ResultPage([], 0)

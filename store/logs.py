@@ -10,7 +10,6 @@ variable the API binds from the ``X-Request-ID`` header or makes up).
 from __future__ import annotations
 
 import atexit
-import copy
 import json
 import logging
 import sys
@@ -86,7 +85,10 @@ class _Handoff(QueueHandler):
     _formatter = logging.Formatter()
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        prepared = copy.copy(record)
+        # A shallow copy (other handlers may still read the original), without copy.copy's
+        # generic protocol: this runs for every access-log line.
+        prepared = logging.LogRecord.__new__(logging.LogRecord)
+        prepared.__dict__.update(record.__dict__)
         prepared.msg, prepared.args = record.getMessage(), None
         if record.exc_info:
             prepared.exc_text = self._formatter.formatException(record.exc_info)
