@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Select, case, func, select, text
 from sqlalchemy.orm import Session
@@ -83,6 +83,15 @@ _PAGE_STATEMENTS = {
 }
 
 
+class _Window(NamedTuple):
+    """Which results: sets dated within ``start``..``end`` (either open), and which page."""
+
+    start: date | None
+    end: date | None
+    limit: int
+    offset: int
+
+
 @dataclass(frozen=True, slots=True)
 class ResultPage:
     """One page of results (summary fields, ``score`` and ``matched``) and the total."""
@@ -110,10 +119,11 @@ def result_page(
     """
     if not found:
         return ResultPage([], 0)
+    window = _Window(start, end, limit, offset)
     if session.get_bind().dialect.name == "postgresql":
-        page = _postgres_page(session, search_type, found, start, end, limit, offset)
+        page = _postgres_page(session, search_type, found, window)
     else:
-        page = _portable_page(session, search_type, found, start, end, limit, offset)
+        page = _portable_page(session, search_type, found, window)
     if not scored:
         for result in page.results:
             result["score"] = None
@@ -121,23 +131,14 @@ def result_page(
 
 
 def _postgres_page(
-    session: Session,
-    search_type: str,
-    found: list[Candidate],
-    start: date | None,
-    end: date | None,
-    limit: int,
-    offset: int,
+    session: Session, search_type: str, found: list[Candidate], window: _Window
 ) -> ResultPage:
     rows = session.execute(
         _PAGE_STATEMENTS[search_type],
         {
             "ids": [candidate.id for candidate in found],
             "scores": [candidate.score for candidate in found],
-            "start": start,
-            "end": end,
-            "limit": limit,
-            "offset": offset,
+            **window._asdict(),
         },
     ).all()
     results = [
@@ -182,15 +183,10 @@ def _dated(query: _S, start: date | None, end: date | None) -> _S:
 
 
 def _portable_page(
-    session: Session,
-    search_type: str,
-    found: list[Candidate],
-    start: date | None,
-    end: date | None,
-    limit: int,
-    offset: int,
+    session: Session, search_type: str, found: list[Candidate], window: _Window
 ) -> ResultPage:
     """The same page in portable queries: rank, count, then load the page's tracklists."""
+    start, end, limit, offset = window
     link, column = _link(search_type)
     score = func.max(case({c.id: c.score for c in found}, value=column, else_=0.0))
     ranked = _dated(

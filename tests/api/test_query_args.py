@@ -73,3 +73,13 @@ def test_the_memory_is_bounded(parse: Any, monkeypatch: pytest.MonkeyPatch) -> N
     for page in range(1, 8):
         assert parse(f"page={page}") == {"page": page}
     assert len(parse.parser._parsed) <= 3
+
+
+def test_field_dicts_are_parsed_without_memory(parse: Any) -> None:
+    # A dict of fields cannot be a key (and webargs builds a new schema from it each time).
+    app = Flask(__name__)
+    with app.test_request_context("/?page=4"):
+        fields = {"page": ma.fields.Integer()}
+        assert parse.parser.parse(fields, location="query") == {"page": 4}
+        assert parse.parser.parse(fields, location="query") == {"page": 4}
+    assert parse.parser._parsed == {}

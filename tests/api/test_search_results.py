@@ -27,10 +27,10 @@ PAGES = [(7, 0), (7, 7), (100, 0), (7, 1000)]  # (limit, offset); the last is pa
 def _both(
     session: Session, search_type: str, found: list[Candidate], **paging: Any
 ) -> tuple[search_results.ResultPage, search_results.ResultPage]:
-    args = (session, search_type, found, paging["start"], paging["end"])
-    limits = (paging["limit"], paging["offset"])
-    return search_results._postgres_page(*args, *limits), search_results._portable_page(
-        *args, *limits
+    window = search_results._Window(**paging)
+    return (
+        search_results._postgres_page(session, search_type, found, window),
+        search_results._portable_page(session, search_type, found, window),
     )
 
 
