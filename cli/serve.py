@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
 import sys
 
 import click
@@ -38,6 +39,8 @@ def gunicorn_argv(settings: Settings) -> list[str]:
         # we do not use it, and two servers on one host would share its path.
         "--no-control-socket",
     ]
+    if settings.api_reuse_port:
+        argv.append("--reuse-port")
     if settings.log_format == "text":
         # With JSON logs the app logs each request itself (api.request_ids), as JSON.
         argv += ["--access-logfile", "-"]
@@ -48,10 +51,39 @@ def gunicorn_argv(settings: Settings) -> list[str]:
     return argv
 
 
+def port_in_use(host: str, port: int) -> OSError | None:
+    """What stops a socket of our own from listening on ``host:port``; None when nothing does.
+
+    With ``--reuse-port`` each worker binds with SO_REUSEPORT, which another server of the
+    same user listening there with that flag too would silently share instead of refusing.
+    """
+    try:
+        family, kind, protocol, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except OSError as error:
+        return error
+    with socket.socket(family, kind, protocol) as probe:
+        # A previous run's connections in TIME_WAIT do not stop a server; a listener does.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+            probe.listen()
+        except OSError as error:
+            return error
+    return None
+
+
 @click.command()
 def serve() -> None:
     """Run the REST API (TRACKLIST_API_HOST:PORT, TRACKLIST_API_WORKERS x THREADS)."""
     settings = settings_or_exit()
+    taken = port_in_use(settings.api_host, settings.api_port)
+    if taken is not None:
+        raise click.ClickException(
+            f"cannot listen on {settings.api_host}:{settings.api_port}: "
+            f"{taken.strerror or taken} (TRACKLIST_API_HOST, TRACKLIST_API_PORT)"
+        )
     env = dict(os.environ)
     if not settings.jwt_secret:
         if settings.environment == "production":

@@ -60,6 +60,10 @@ class Settings(BaseModel):
     api_docs_enabled: bool = True
     # Cached reads are CPU work under one GIL per worker: more threads only queue for it.
     api_threads: int = Field(4, ge=1, le=256)
+    # One listening socket per worker (SO_REUSEPORT): the kernel spreads connections evenly.
+    # With one shared socket, whichever worker wakes first accepts, and under load one
+    # worker can hold most kept-alive connections while the other idles.
+    api_reuse_port: bool = True
     api_max_content_length: int = Field(1_048_576, ge=1024)
     api_trusted_proxies: int = Field(0, ge=0, le=10)
     api_rate_limit_anonymous: str = "60/minute"

@@ -3,6 +3,7 @@ test_api_gunicorn.py)."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import uuid
@@ -82,6 +83,35 @@ def test_gunicorn_command_line() -> None:
         assert part in joined
     assert "--preload" not in argv
     assert "--no-control-socket" in argv
+    assert "--reuse-port" in argv
+    shared = gunicorn_argv(Settings(api_host="127.0.0.1", api_port=9123, api_reuse_port=False))
+    assert "--reuse-port" not in shared
+
+
+def test_serve_refuses_a_port_something_listens_on(tmp_path: Path) -> None:
+    # With SO_REUSEPORT, the workers could otherwise share the port with that listener.
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "cli", "serve"],
+            env={
+                "PATH": "/usr/bin:/bin",
+                "TRACKLIST_API_HOST": "127.0.0.1",
+                "TRACKLIST_API_PORT": str(port),
+                "TRACKLIST_DATA_DIR": str(tmp_path / "var"),
+            },
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "TRACKLIST_API_PORT" in result.stderr
 
 
 def test_serve_refuses_production_without_a_secret(tmp_path: Path) -> None:

@@ -117,6 +117,20 @@ def _add_admin(server: Server) -> str:
     return username
 
 
+def _listening_sockets(port: int) -> int:
+    """Sockets in LISTEN state on 127.0.0.1:``port`` (``/proc/net/tcp``, state 0A)."""
+    local = f"0100007F:{port:04X}"
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for row in rows if row.split()[1] == local and row.split()[3] == "0A")
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux's /proc/net/tcp")
+def test_each_worker_listens_on_a_socket_of_its_own(server: Server) -> None:
+    # TRACKLIST_API_REUSE_PORT (default): the kernel spreads connections over the workers.
+    port = int(server.url.rsplit(":", 1)[1])
+    assert _listening_sockets(port) == 2
+
+
 def test_tokens_and_revocation_hold_across_workers(server: Server) -> None:
     username = _add_admin(server)
     session = requests.Session()
