@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 
 import pytest
 
@@ -134,3 +136,36 @@ def test_background_writer_keeps_ids_exceptions_and_order(
     assert lines[1]["message"] == "failed"
     assert "ValueError: boom" in lines[1]["exception"]
     assert [line["number"] for line in lines[2:]] == list(range(50))
+
+
+def test_background_writer_writes_while_running_and_reports_bad_arguments(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        logs.configure("api", "INFO", "json", background=True)
+        log = logging.getLogger("api.test")
+        log.info("count %d", "not a number")  # the caller goes on: logging never raises
+        threads = [
+            threading.Thread(target=lambda n=n: log.info("thread", extra={"n": n}))
+            for n in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        # Written by the writer's own schedule, not by stop_background().
+        written = ""
+        deadline = time.monotonic() + 5
+        while written.count("\n") < 8 and time.monotonic() < deadline:
+            time.sleep(logs.WRITE_INTERVAL)
+            written += capsys.readouterr().err
+    finally:
+        logs.stop_background()
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    lines = [line for line in written.splitlines() if line.startswith("{")]
+    assert sorted(json.loads(line)["n"] for line in lines) == list(range(8))
+    assert "--- Logging error ---" in written
+    assert "not a number" in written
