@@ -35,6 +35,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import redis
@@ -82,12 +83,28 @@ def init_app(app: Flask) -> None:
         return
     with app.app_context():
         registry = current_metrics().registry
-    app.extensions[_COUNTER_KEY] = Counter(
-        "tracklists_cache_requests",
-        "Response cache lookups, by cache and result (hit or miss).",
-        ("cache", "result"),
-        registry=registry,
+    app.extensions[_COUNTER_KEY] = _Lookups(
+        Counter(
+            "tracklists_cache_requests",
+            "Response cache lookups, by cache and result (hit or miss).",
+            ("cache", "result"),
+            registry=registry,
+        )
     )
+
+
+class _Lookups:
+    """The lookups counter, each series looked up once: labels() locks and validates."""
+
+    def __init__(self, counter: Counter) -> None:
+        self._counter = counter
+        self._series: dict[tuple[str, str], Counter] = {}
+
+    def count(self, kind: str, result: str) -> None:
+        series = self._series.get((kind, result))
+        if series is None:
+            series = self._series[kind, result] = self._counter.labels(kind, result)
+        series.inc()
 
 
 class _Stamps:
@@ -138,10 +155,20 @@ def forget(*names: str) -> None:
 
 def cache_key(kind: str, *parts: object) -> str:
     """The Redis key of one cached response; long or free-form parts are hashed."""
-    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[
-        :32
-    ]
+    try:
+        digest = _remembered_digest(*parts)
+    except TypeError:  # a part that cannot be a dict key (a list): hashed each time
+        digest = _digest(*parts)
     return redis_store.key("cache", kind, digest)
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+# The same few keys come again and again (a hot tracklist, a popular search); typed, so
+# that True and 1, which are equal keys, keep their distinct digests ("true" and "1").
+_remembered_digest = lru_cache(maxsize=4096, typed=True)(_digest)
 
 
 def _client() -> redis.Redis | None:
@@ -259,6 +286,6 @@ def _rates(hits: int, misses: int) -> dict[str, Any]:
 
 
 def _count(kind: str, result: str) -> None:
-    counter: Counter | None = current_app.extensions.get(_COUNTER_KEY)
-    if counter is not None:
-        counter.labels(kind, result).inc()
+    lookups: _Lookups | None = current_app.extensions.get(_COUNTER_KEY)
+    if lookups is not None:
+        lookups.count(kind, result)

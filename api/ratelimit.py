@@ -49,9 +49,11 @@ def token_subject() -> str | None:
     Only signature, expiry and issuer are checked here: rate limiting runs before the view,
     and a revoked token still counts against its user and is refused by the view.
     """
+    header = request.headers.get("Authorization")
+    if not header:  # most reads: nothing to decode or remember
+        return None
     if "rate_limit_subject" not in g:
         subject = None
-        header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token:
             try:
@@ -63,12 +65,6 @@ def token_subject() -> str | None:
         g.rate_limit_subject = subject
     value: str | None = g.rate_limit_subject
     return value
-
-
-def client_key() -> str:
-    """The rate-limit bucket: ``user:<id>`` with a valid token, else ``ip:<address>``."""
-    subject = token_subject()
-    return f"user:{subject}" if subject is not None else f"ip:{request.remote_addr or '?'}"
 
 
 def ip_key() -> str:
@@ -94,17 +90,24 @@ def init_app(app: Flask) -> None:
 
 
 def check_limits() -> None:
-    """Count this request; raise 429 (with ``Retry-After``) when it goes over a limit."""
+    """Count this request; raise 429 (with ``Retry-After``) when it goes over a limit.
+
+    The bucket is ``user:<id>`` with a valid access token, else ``ip:<address>``.
+    """
     endpoint = request.endpoint
     if endpoint in EXEMPT_ENDPOINTS:
         return
-    config: Settings = current_app.extensions[SETTINGS_KEY]
-    counters: RateCounters = current_app.extensions[_COUNTERS_KEY]
+    extensions = current_app.extensions
+    config: Settings = extensions[SETTINGS_KEY]
+    counters: RateCounters = extensions[_COUNTERS_KEY]
     if endpoint == LOGIN_ENDPOINT:
         _refuse(counters.hit(parsed(config.api_rate_limit_login), "login", ip_key()))
-    anonymous = token_subject() is None
-    limits = config.api_rate_limit_anonymous if anonymous else config.api_rate_limit_authenticated
-    _refuse(counters.hit(parsed(limits), "app", client_key()))
+    subject = token_subject()
+    if subject is None:
+        limits, bucket = config.api_rate_limit_anonymous, ip_key()
+    else:
+        limits, bucket = config.api_rate_limit_authenticated, f"user:{subject}"
+    _refuse(counters.hit(parsed(limits), "app", bucket))
 
 
 def _refuse(refusal: Refusal | None) -> None:

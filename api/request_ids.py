@@ -7,9 +7,9 @@ access log, so API logs are JSON lines like the crawler's and the relay's.
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
-import uuid
 from contextvars import Token
 from typing import NamedTuple
 
@@ -29,7 +29,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def bind_request_id() -> None:
         given = request.headers.get(HEADER, "")
-        request_id = given if _ACCEPTABLE.fullmatch(given) else uuid.uuid4().hex
+        request_id = given if _ACCEPTABLE.fullmatch(given) else new_request_id()
         token = logs.request_id.set(request_id)
         g.request_log = _RequestLog(request_id, time.perf_counter(), token)
 
@@ -59,6 +59,16 @@ def init_app(app: Flask) -> None:
         bound: _RequestLog | None = g.pop("request_log", None)
         if bound is not None:
             logs.request_id.reset(bound.token)
+
+
+def new_request_id() -> str:
+    """32 random hex digits, like ``uuid4().hex``.
+
+    An id must be unique, not secret: taken from :mod:`random` (reseeded in each forked
+    worker) rather than the OS, whose ``getrandom`` cost ~16 us per request on the bench
+    machine, a tenth of a cached read.
+    """
+    return f"{random.getrandbits(128):032x}"
 
 
 class _RequestLog(NamedTuple):

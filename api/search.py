@@ -148,7 +148,8 @@ def _slug_list(search_type: str, slug: str, args: dict[str, Any]) -> Response:
 def _key(kind: str, search_type: str, what: str, args: dict[str, Any]) -> str:
     # Every tracklist created or changed adds an outbox event: its newest id dates the data.
     stamp = cache.stamp("outbox", lambda: db.session.scalar(select(func.max(OutboxEvent.id))))
-    window = [_iso(args.get("start_date")), _iso(args.get("end_date"))]
+    # A tuple, so that cache_key can remember the digest (a list would be hashed every time).
+    window = (_iso(args.get("start_date")), _iso(args.get("end_date")))
     return cache.cache_key(kind, stamp, search_type, what, args["page"], args["limit"], window)
 
 

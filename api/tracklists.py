@@ -253,6 +253,8 @@ def get_tracklist(tracklist_id: uuid.UUID) -> Response:
 def _include_transitions() -> bool:
     # The hottest read: webargs' schema machinery was a tenth of its time for one flag.
     # Same spellings as marshmallow's Boolean field ("true", "0", "off", ...).
+    if not request.query_string:  # the usual request: no query string to parse at all
+        return True
     raw = request.args.get("include_transitions")
     if raw is None:
         return True
