@@ -125,10 +125,10 @@ class _BatchWriter(logging.Handler):
 
     def _run(self) -> None:
         while not self._stopping.wait(WRITE_INTERVAL):
-            self.write_pending()
-        self.write_pending()
+            self._write_pending()
+        self._write_pending()
 
-    def write_pending(self) -> None:
+    def _write_pending(self) -> None:
         """Format and write the records appended so far."""
         lines: list[str] = []
         record = None
