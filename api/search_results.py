@@ -22,15 +22,15 @@ from sqlalchemy import Select, case, func, select, text
 from sqlalchemy.orm import Session
 
 from api.search_query import Candidate
-from api.tracklist_view import headings, summary, summary_fields
+from api.tracklist_view import headings, linked, summary, summary_fields
 from store.models import Tracklist, TracklistDj, TracklistEntry, TracklistSource
 
 _S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
 # The table linking tracklists to each kind of candidate, and its candidate column.
-_LINKS: dict[str, tuple[str, str]] = {
-    "dj": ("tracklist_djs", "dj_id"),
-    "event": ("tracklist_sources", "source_id"),
-    "track": ("tracklist_entries", "track_id"),
+_LINKS: dict[str, tuple[Any, Any]] = {
+    "dj": (TracklistDj, TracklistDj.dj_id),
+    "event": (TracklistSource, TracklistSource.source_id),
+    "track": (TracklistEntry, TracklistEntry.track_id),
 }
 # ``{link}``/``{column}`` come from _LINKS only. A tracklist's best candidate is the first
 # of ``found`` (best first) linked to it: its score ranks the tracklist, its name is what
@@ -78,7 +78,7 @@ LEFT JOIN (page JOIN tracklists AS tracklist ON tracklist.id = page.id) ON true
 ORDER BY page.score DESC, tracklist.set_date DESC NULLS LAST, tracklist.id
 """
 _PAGE_STATEMENTS = {
-    search_type: text(_PAGE.format(link=link, column=column))
+    search_type: text(_PAGE.format(link=link.__tablename__, column=column.key))
     for search_type, (link, column) in _LINKS.items()
 }
 
@@ -150,8 +150,8 @@ def _postgres_page(
                 row.set_date,
                 row.genres,
                 row.track_count,
-                djs=[_linked(*credit) for credit in row.djs or ()],
-                events=[_linked(*credit) for credit in row.sources or ()],
+                djs=[linked(*credit) for credit in row.djs or ()],
+                events=[linked(*credit) for credit in row.sources or ()],
             ),
             "score": found[row.best - 1].score,
             "matched": found[row.best - 1].name,
@@ -160,18 +160,6 @@ def _postgres_page(
         if row.id is not None  # the page is past the end: the one row holds the total only
     ]
     return ResultPage(results, int(rows[0].total))
-
-
-def _linked(name: str, slug: str, url: str | None) -> dict[str, Any]:
-    return {"name": name, "slug": slug, "url": url}
-
-
-def _link(search_type: str) -> tuple[Any, Any]:
-    if search_type == "dj":
-        return TracklistDj, TracklistDj.dj_id
-    if search_type == "event":
-        return TracklistSource, TracklistSource.source_id
-    return TracklistEntry, TracklistEntry.track_id
 
 
 def _dated(query: _S, start: date | None, end: date | None) -> _S:
@@ -187,7 +175,7 @@ def _portable_page(
 ) -> ResultPage:
     """The same page in portable queries: rank, count, then load the page's tracklists."""
     start, end, limit, offset = window
-    link, column = _link(search_type)
+    link, column = _LINKS[search_type]
     score = func.max(case({c.id: c.score for c in found}, value=column, else_=0.0))
     ranked = _dated(
         select(Tracklist.id, score.label("score"))

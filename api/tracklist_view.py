@@ -71,12 +71,14 @@ def summary(tracklist: Tracklist, heading: Heading) -> dict[str, Any]:
         tracklist.set_date,
         tracklist.genres,
         tracklist.track_count,
-        djs=[{"name": dj.name, "slug": dj.slug, "url": dj.url} for dj in heading.djs],
-        events=[
-            {"name": source.name, "slug": source.slug, "url": source.url}
-            for source in heading.sources
-        ],
+        djs=[linked(dj.name, dj.slug, dj.url) for dj in heading.djs],
+        events=[linked(source.name, source.slug, source.url) for source in heading.sources],
     )
+
+
+def linked(name: str, slug: str, url: str | None) -> dict[str, Any]:
+    """A DJ or event as a summary shows it."""
+    return {"name": name, "slug": slug, "url": url}
 
 
 def summary_fields(

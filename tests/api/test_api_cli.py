@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from cli.main import main
-from cli.serve import gunicorn_argv
+from cli.serve import gunicorn_argv, port_in_use
 from store.config import ConfigError, Settings, load_settings
 
 
@@ -88,6 +88,19 @@ def test_gunicorn_command_line() -> None:
     assert "--reuse-port" not in shared
 
 
+def _serve(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``tracklists serve`` with only ``env`` (and PATH), for the ways it refuses to start."""
+    return subprocess.run(
+        [sys.executable, "-m", "cli", "serve"],
+        env={"PATH": "/usr/bin:/bin", **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def test_serve_refuses_a_port_something_listens_on(tmp_path: Path) -> None:
     # With SO_REUSEPORT, the workers could otherwise share the port with that listener.
     with socket.socket() as taken:
@@ -95,35 +108,34 @@ def test_serve_refuses_a_port_something_listens_on(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "-m", "cli", "serve"],
-            env={
-                "PATH": "/usr/bin:/bin",
+        result = _serve(
+            {
                 "TRACKLIST_API_HOST": "127.0.0.1",
                 "TRACKLIST_API_PORT": str(port),
                 "TRACKLIST_DATA_DIR": str(tmp_path / "var"),
             },
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+            tmp_path,
         )
     assert result.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "TRACKLIST_API_PORT" in result.stderr
 
 
+def test_a_host_that_does_not_resolve_is_the_reason_given() -> None:
+    reason = port_in_use("no-such-host.invalid", 8000)
+    assert isinstance(reason, OSError)
+    assert port_in_use("127.0.0.1", _free_port()) is None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def test_serve_refuses_production_without_a_secret(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "cli", "serve"],
-        env={"TRACKLIST_ENVIRONMENT": "production", "PATH": "/usr/bin:/bin"},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _serve({"TRACKLIST_ENVIRONMENT": "production"}, tmp_path)
     assert result.returncode != 0
     assert "TRACKLIST_JWT_SECRET is required" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

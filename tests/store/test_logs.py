@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -169,3 +170,18 @@ def test_background_writer_writes_while_running_and_reports_bad_arguments(
     assert sorted(json.loads(line)["n"] for line in lines) == list(range(8))
     assert "--- Logging error ---" in written
     assert "not a number" in written
+
+
+def test_background_writer_reports_a_stream_it_cannot_write(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    closed = io.StringIO()
+    closed.close()
+    target = logging.StreamHandler(closed)
+    writer = logs._BatchWriter(target)
+    record = logging.LogRecord("api.test", logging.INFO, __file__, 1, "lost", None, None)
+    try:
+        writer.handle(record)
+    finally:
+        writer.stop()  # writes the pending line: the stream refuses, the writer reports it
+    assert "--- Logging error ---" in capsys.readouterr().err
