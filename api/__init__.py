@@ -7,12 +7,35 @@ worker builds its own app, engine and connections after the fork.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from store.config import Settings, load_settings
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-if TYPE_CHECKING:
-    from flask import Flask
+from api import (
+    admin,
+    auth,
+    batch,
+    cache,
+    conflicts,
+    cue_files,
+    drafts,
+    errors,
+    health,
+    metrics,
+    openapi,
+    plays,
+    ratelimit,
+    request_ids,
+    search,
+    security,
+    tracklists,
+    versions,
+)
+from api.application import Application
+from api.extensions import SETTINGS_KEY, db, redis_store
+from config.settings import Settings, load_settings
+from service.search.candidates import prepare_search
 
 __all__ = ["create_app"]
 
@@ -20,39 +43,12 @@ __all__ = ["create_app"]
 def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
     """Build the API application.
 
-    ``config`` defaults to :func:`store.config.load_settings` (environment and ``.env``);
+    ``config`` defaults to :func:`config.settings.load_settings` (environment and ``.env``);
     ``overrides`` replace individual settings by field name, e.g.
     ``create_app(database_url="sqlite:///x.db", api_rate_limit_anonymous="5/minute")``.
-    Raises :class:`store.config.ConfigError` when the configuration cannot be served
+    Raises :class:`config.settings.ConfigError` when the configuration cannot be served
     (production without ``TRACKLIST_JWT_SECRET``).
     """
-    # Imported here so that `import api.urls` (the crawler does) does not import Flask.
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
-    from api import (
-        admin,
-        auth,
-        batch,
-        cache,
-        conflicts,
-        cue_files,
-        drafts,
-        errors,
-        health,
-        metrics,
-        openapi,
-        plays,
-        ratelimit,
-        request_ids,
-        search,
-        security,
-        tracklists,
-        versions,
-    )
-    from api.application import Application
-    from api.extensions import SETTINGS_KEY, db, redis_store
-    from api.search_query import prepare_search
-
     settings = _settings(config, overrides)
     app = Application(__name__, static_folder=None)  # a JSON API: no static files
     app.config.update(

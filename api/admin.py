@@ -43,7 +43,6 @@ COUNTED = {
 }
 # Redis lists workers pop on-demand crawl requests from (store.crawl_queue).
 CRAWL_QUEUE_KEYS = (DEFAULT_QUEUE_KEY,)
-_SCAN_BATCH = 500
 
 
 class OutboxSchema(ma.Schema):
@@ -151,19 +150,10 @@ def stats() -> dict[str, Any]:
 @bp.response(200, CacheClearedSchema)
 def clear_cache() -> dict[str, Any]:
     """Delete every cached response (not rate-limit counters, the token blocklist or queues)."""
-    client = redis_store.client
-    if client is None:
+    if redis_store.client is None:
         return {"deleted": 0, "redis": "disabled"}
-    deleted = 0
-    batch: list[bytes] = []
     try:
-        for key in client.scan_iter(match=redis_store.key("cache", "*"), count=_SCAN_BATCH):
-            batch.append(key)
-            if len(batch) >= _SCAN_BATCH:
-                deleted += int(client.unlink(*batch))
-                batch.clear()
-        if batch:
-            deleted += int(client.unlink(*batch))
+        deleted = cache.clear(*cache.KINDS)
     except redis.RedisError as exc:
         raise ApiProblem(503, f"Redis is unavailable ({exc})") from None
     return {"deleted": deleted, "redis": "up"}

@@ -7,11 +7,11 @@ from typing import Any
 import marshmallow as ma
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token, get_jwt
 
-from api.accounts import authenticate_api_key, authenticate_password
 from api.errors import ApiProblem
 from api.extensions import db, settings
 from api.openapi import Blueprint
 from api.security import require_refresh, require_role, revoke
+from service.accounts import authenticate_api_key, authenticate_password
 from store.models import User
 
 bp = Blueprint("auth", __name__, description="Tokens: log in with a password or an API key.")

@@ -7,7 +7,7 @@
 - ``GET /batch/{id}`` is the progress of one job with its items, counted from the crawl
   requests when read, so it moves as the workers finish; ``GET /batch`` lists the caller's.
 
-The logic is :mod:`store.batches`, :mod:`store.cue_batches` and :mod:`store.batch_progress`;
+The logic is :mod:`service.batches`, :mod:`service.cue_batches` and :mod:`service.batch_progress`;
 this module checks input, access and the item limit (``TRACKLIST_BATCH_MAX_ITEMS``). A job is
 seen only by the user who made it: anyone else gets 404, as for a job that does not exist.
 """
@@ -29,9 +29,9 @@ from api.openapi import Blueprint
 from api.security import require_role
 from api.tracklists import crawl_access, crawl_queue
 from cue import FORMATS
-from store.batch_progress import DONE, FAILED, PENDING, BatchState, batch_state, list_batches
-from store.batches import submit_crawl_batch
-from store.cue_batches import make_cue_batch
+from service.batch_progress import DONE, FAILED, PENDING, BatchState, batch_state, list_batches
+from service.batches import submit_crawl_batch
+from service.cue_batches import make_cue_batch
 from store.db import make_session_factory
 from store.models import User
 

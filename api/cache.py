@@ -18,7 +18,7 @@ Reading a stamp costs a database round trip, so each process remembers stamps fo
 served at most that long after it was stored, and a hot tracklist costs the database one query
 per second per worker instead of one per request.
 
-Each process also keeps the bodies it read for that same moment (:mod:`api.near_cache`),
+Each process also keeps the bodies it read for that same moment (:mod:`store.near_cache`),
 so a hot response costs Redis one GET per second per worker.
 
 Every lookup counts a hit or a miss, in Redis (``{prefix}stats:cache``, for
@@ -44,8 +44,8 @@ from prometheus_client import Counter
 
 from api.extensions import SETTINGS_KEY, redis_store, settings
 from api.metrics import current_metrics
-from api.near_cache import NearCache
-from store.config import Settings
+from config.settings import Settings
+from store.near_cache import NearCache
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """``{prefix}/tracklist/{id}/conflicts``: re-crawls held back because a person edited the set.
 
 When the current version is a human edit and the page changed on the site, the crawl is kept
-as an unpublished version and a conflict is opened (see :mod:`pipelines.conflicts`). An editor
+as an unpublished version and a conflict is opened (see :mod:`service.editing.conflicts`). An editor
 resolves it: ``keep`` the edit, ``accept`` the crawl (published as a new version), or
 ``merge``: publish a draft (typically created with ``from_version`` = the crawl and corrected).
 Listing needs the reader role, resolving the editor role.
@@ -19,7 +19,7 @@ from api.editing import commit_change, edit_errors, editor
 from api.extensions import db
 from api.openapi import Blueprint
 from api.security import require_role
-from pipelines import conflicts
+from service.editing import conflicts
 from store.models import TracklistConflict
 
 bp = Blueprint("conflicts", __name__, description="Re-crawls that disagree with human edits.")

@@ -26,9 +26,9 @@ from api.openapi import Blueprint
 from api.security import require_role
 from api.tracklists import canonical_url
 from cue import FORMATS
-from pipelines.versions import version_of
-from store.crawl_intake import stored_by_url
-from store.cue_export import discard, write_cue_file
+from service.cue_export import discard, write_cue_file
+from service.editing.versions import version_of
+from service.intake import stored_by_url
 from store.models import CueFile, Tracklist, TracklistVersion
 
 bp = Blueprint("cue", __name__, description="CUE sheets and chapter files.")

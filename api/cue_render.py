@@ -1,4 +1,4 @@
-"""A stored tracklist through :mod:`cue` (:mod:`store.cue_export`), checked against audio.
+"""A stored tracklist through :mod:`cue` (:mod:`service.cue_export`), checked against audio.
 
 With an audio file (confined to the media root by :func:`api.media.resolve_audio`), the
 recording's length feeds the export (estimates, the last chapter's end) and the sheet is
@@ -17,7 +17,7 @@ from api.errors import ApiProblem, field_error
 from api.extensions import settings
 from api.media import AUDIO_FIELD, resolve_audio
 from cue import FORMATS, CueError, Options, check_audio, read_audio
-from store.cue_export import Rendered, RenderError, render_stored
+from service.cue_export import Rendered, RenderError, render_stored
 from store.models import Tracklist, TracklistVersion
 
 # What each format is served as. CUE sheets have no registered type; application/x-cue is

@@ -27,7 +27,7 @@ from api.editing import commit_change, draft_view, edit_errors, editor, version_
 from api.extensions import db
 from api.openapi import Blueprint
 from api.security import require_role
-from pipelines import drafts
+from service.editing import drafts
 
 bp = Blueprint("drafts", __name__, description="Drafts: editors' corrections of tracklists.")
 

@@ -18,15 +18,15 @@ from flask_jwt_extended import get_jwt
 from api import cache
 from api.errors import ApiProblem
 from api.extensions import db
-from pipelines.draft_rules import problems
-from pipelines.edit_errors import Conflict, Invalid, NotFound
-from pipelines.version_diff import public_entry
+from service.editing.diff import public_entry
+from service.editing.errors import Conflict, Invalid, NotFound
+from service.editing.rules import problems
 from store.models import TracklistDraft, TracklistVersion
 
 
 @contextmanager
 def edit_errors() -> Iterator[None]:
-    """Turn :mod:`pipelines.edit_errors` into the matching problem responses."""
+    """Turn :mod:`service.editing.errors` into the matching problem responses."""
     try:
         yield
     except NotFound as exc:

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.config import Settings
+from config.settings import Settings
 from store.db import make_engine, make_session_factory
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ _REDIS_KEY = "tracklists.redis"
 
 
 def settings() -> Settings:
-    """The current app's :class:`~store.config.Settings`."""
+    """The current app's :class:`~config.settings.Settings`."""
     value: Settings = current_app.extensions[SETTINGS_KEY]
     return value
 

@@ -18,10 +18,10 @@ def post_fork(_server: Any, _worker: Any) -> None:
     """Each worker logs like every other process: JSON lines (or text), at the service's level.
 
     Lines are written by a thread of the worker's own, so that a request only queues its
-    access-log line (:func:`store.logs.configure`).
+    access-log line (:func:`config.logs.configure`).
     """
-    from store import logs
-    from store.config import load_settings
+    from config import logs
+    from config.settings import load_settings
 
     settings = load_settings()
     logs.configure("api", settings.log_level, settings.log_format, background=True)
@@ -29,6 +29,6 @@ def post_fork(_server: Any, _worker: Any) -> None:
 
 def worker_exit(_server: Any, _worker: Any) -> None:
     """Write the worker's queued log lines before it exits."""
-    from store import logs
+    from config import logs
 
     logs.stop_background()

@@ -23,7 +23,7 @@ from prometheus_client import (
 
 from api.extensions import SETTINGS_KEY
 from api.metrics_state import ServiceState
-from store.config import Settings
+from config.settings import Settings
 
 bp = Blueprint("metrics", __name__)
 _REGISTRY_KEY = "tracklists.metrics"

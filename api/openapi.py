@@ -19,7 +19,7 @@ from flask_smorest.utils import prepare_response
 from api.errors import PROBLEM_MEDIA_TYPE, ProblemSchema
 from api.query_args import QueryStringParser
 from api.security import BEARER_SCHEME
-from store.config import Settings
+from config.settings import Settings
 
 SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
 

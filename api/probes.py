@@ -99,7 +99,12 @@ def probe_workers() -> ProbeResult:
     if client is None:
         return ProbeResult("workers", "disabled", error="no Redis, so no crawl workers")
     alive: dict[str, float] = {}
-    result = _timed("workers", lambda: alive.update(heartbeats.live_workers(client)))
+    result = _timed(
+        "workers",
+        lambda: alive.update(
+            heartbeats.live_workers(client, settings().worker_heartbeat_key_prefix)
+        ),
+    )
     if result.status != "up":
         return result
     if not alive:

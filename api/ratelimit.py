@@ -10,8 +10,8 @@ problem+json with ``Retry-After``, rounded up so that waiting it is always enoug
 The client IP is the TCP peer unless ``TRACKLIST_API_TRUSTED_PROXIES`` says how many proxies
 set ``X-Forwarded-For`` (ProxyFix in :func:`api.create_app`), so a forged header gains nothing.
 Counters live in Redis, shared by every worker; without Redis (embedded mode, or Redis
-failing later) each process counts for itself (:mod:`api.rate_counters`). Limits of 200 or
-more per window are counted in leases (:mod:`api.rate_leases`): never more than the limit,
+failing later) each process counts for itself (:mod:`store.rate_counters`). Limits of 200 or
+more per window are counted in leases (:mod:`store.rate_leases`): never more than the limit,
 at the cost of a client spread over many workers being refused up to a percent of it early
 per worker.
 
@@ -34,8 +34,8 @@ from limits import RateLimitItem, parse_many
 from werkzeug.exceptions import TooManyRequests
 
 from api.extensions import SETTINGS_KEY, redis_store
-from api.rate_counters import RateCounters, Refusal
-from store.config import Settings
+from config.settings import Settings
+from store.rate_counters import RateCounters, Refusal
 
 # Monitoring must never be throttled.
 EXEMPT_ENDPOINTS = frozenset({"health.health", "metrics.metrics"})

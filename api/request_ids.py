@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from flask import Flask, Response, g, request
 
-from store import logs
+from config import logs
 
 HEADER = "X-Request-ID"
 # What a proxy or client may hand us: ids are echoed into headers and logs, so keep them plain.

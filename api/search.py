@@ -1,7 +1,7 @@
 """``{prefix}/search``: tracklists by DJ, event or track, fuzzy, paginated, cached.
 
 ``GET /search/?query=carl coxx&search_type=dj`` answers the tracklists of the DJs whose name
-is like the query (see :mod:`api.search_query` for how each backend matches); ``GET
+is like the query (see :mod:`service.search.candidates` for how each backend matches); ``GET
 /search/dj/{slug}`` and ``GET /search/event/{slug}`` list one DJ's or event's sets, newest
 first. All are public (rate-limited per IP) and cached (:mod:`api.cache`).
 """
@@ -22,9 +22,9 @@ from api.errors import ApiProblem, field_error
 from api.extensions import db, settings
 from api.openapi import Blueprint
 from api.schemas import TracklistSummarySchema
-from api.search_query import SEARCH_TYPES, Candidate, candidates
-from api.search_results import ResultPage, result_page
-from crawler.pages.identity import normalize
+from domain.identity import normalize
+from service.search.candidates import SEARCH_TYPES, Candidate, candidates
+from service.search.results import ResultPage, result_page
 from store.models import Dj, OutboxEvent, Source
 
 bp = Blueprint("search", __name__, description="Find tracklists by DJ, event or track.")

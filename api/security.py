@@ -34,7 +34,7 @@ from flask_jwt_extended import get_jwt, verify_jwt_in_request
 
 from api.errors import ApiProblem, problem_response
 from api.extensions import SETTINGS_KEY, jwt, redis_store
-from store.config import ConfigError, Settings
+from config.settings import ConfigError, Settings
 from store.models import ROLES
 
 logger = logging.getLogger(__name__)

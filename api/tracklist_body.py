@@ -14,7 +14,7 @@ from sqlalchemy import select
 from api import cache
 from api.extensions import db, settings
 from api.schemas import TracklistSchema
-from api.tracklist_view import detail, headings
+from service.tracklist_view import detail, headings
 from store.models import Tracklist, TracklistEntry
 
 _SCHEMA = TracklistSchema()

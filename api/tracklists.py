@@ -20,7 +20,6 @@ import redis
 from flask import Response, request, url_for
 from flask_jwt_extended import get_jwt
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from api import cache
 from api.errors import ApiProblem, field_error
@@ -29,8 +28,8 @@ from api.openapi import Blueprint
 from api.schemas import TracklistSchema
 from api.security import require_role
 from api.tracklist_body import tracklist_body
-from api.urls import UrlRejected
-from store.crawl_intake import active_request, canonical_public_url, is_fresh, stored_by_url
+from domain.site import UrlRejected, canonical_public_url
+from service import intake
 from store.crawl_queue import CrawlQueue
 from store.db import make_session_factory
 from store.models import CrawlRequest, Tracklist
@@ -127,33 +126,46 @@ class TracklistCacheClearedSchema(ma.Schema):
 @bp.alt_response(409, description="The correlation id belongs to another request")
 def request_tracklist(body: dict[str, Any]) -> Response | tuple[dict[str, Any], int, Any]:
     """A stored, fresh tracklist (200), or a crawl queued for it (202)."""
-    session = db.session
     if "tracklist_id" in body:
-        stored = session.get(Tracklist, body["tracklist_id"])
+        stored = db.session.get(Tracklist, body["tracklist_id"])
         if stored is None:
             raise ApiProblem(404, f"no tracklist {body['tracklist_id']}")
         url = stored.url
     else:
         url = canonical_url(body["url"], "url")
-        stored = stored_by_url(session, url)
-    max_age = timedelta(hours=settings().api_tracklist_max_age_hours)
-    if stored is not None and not body["force_refresh"] and is_fresh(stored, max_age):
-        found = tracklist_body(stored.id, body["include_transitions"])
+    decision = _decide(url, body)
+    if decision.tracklist is not None:
+        found = tracklist_body(decision.tracklist.id, body["include_transitions"])
         if found is not None:
-            body_bytes, hit = found
-            head = b'{"status":"done","correlation_id":null,"status_url":null,"tracklist":'
-            return Response(
-                head + body_bytes + b"}", mimetype="application/json", headers=_x_cache(hit)
-            )
-    request = _crawl_request(url, body)
-    status_url = url_for(".crawl_status", correlation_id=request.correlation_id)
+            return _stored_answer(*found)
+        db.session.expire_all()
+        decision = _decide(url, body)  # deleted in the meantime: decided again, it is crawled
+    crawl = decision.request
+    if crawl is None:
+        raise ApiProblem(503, "the tracklist changed while it was read; try again")
+    status_url = url_for(".crawl_status", correlation_id=crawl.correlation_id)
     answer = {
-        "status": request.status,
-        "correlation_id": request.correlation_id,
+        "status": crawl.status,
+        "correlation_id": crawl.correlation_id,
         "status_url": status_url,
         "tracklist": None,
     }
     return answer, 202, {"Location": status_url}
+
+
+def _stored_answer(tracklist_json: bytes, hit: bool) -> Response:
+    """The 200 answer around a stored tracklist's JSON, as :class:`TracklistAnswerSchema`.
+
+    The tracklist's JSON comes from the response cache as bytes (re-serialising it would cost
+    more than the rest of the request), so the envelope is written around it here; a test
+    holds it to the schema.
+    """
+    envelope = TracklistAnswerSchema().dumps(
+        {"status": "done", "correlation_id": None, "status_url": None, "tracklist": None}
+    )
+    head, tail = envelope.rsplit('"tracklist": null', 1)
+    body = head.encode() + b'"tracklist": ' + tracklist_json + tail.encode()
+    return Response(body, mimetype="application/json", headers=_x_cache(hit))
 
 
 def canonical_url(raw: str, field: str) -> str:
@@ -164,32 +176,20 @@ def canonical_url(raw: str, field: str) -> str:
         raise field_error(field, str(exc)) from None
 
 
-def _crawl_request(url: str, body: dict[str, Any]) -> CrawlRequest:
-    """The request to answer with: the caller's, an active one for the URL, or a new one."""
-    session = db.session
-    wanted: uuid.UUID | None = body.get("correlation_id")
-    if wanted is not None:
-        existing = session.scalars(
-            select(CrawlRequest).where(CrawlRequest.correlation_id == wanted)
-        ).first()
-        if existing is not None:
-            if existing.url != url:
-                raise ApiProblem(409, f"correlation id {wanted} belongs to another request")
-            return existing  # a retried POST: the same request, not a second crawl
-    elif not body["force_refresh"]:
-        active = active_request(session, url)
-        if active is not None:
-            return active  # the workers already have it: don't queue the page twice
-    # The queue commits the row in its own transaction before the push (it survives Redis down).
+def _decide(url: str, body: dict[str, Any]) -> intake.Decision:
+    """:func:`service.intake.decide` for this request; a conflicting correlation id is a 409."""
     try:
-        return crawl_queue().submit(
+        return intake.decide(
+            db.session,
+            crawl_queue(),
             url,
-            correlation_id=str(wanted) if wanted else None,
+            max_age=timedelta(hours=settings().api_tracklist_max_age_hours),
             force_refresh=body["force_refresh"],
+            correlation_id=body.get("correlation_id"),
             requested_by=_requester(),
         )
-    except IntegrityError:
-        raise ApiProblem(409, f"correlation id {wanted} is already in use") from None
+    except intake.CorrelationConflict as exc:
+        raise ApiProblem(409, str(exc)) from None
 
 
 def crawl_queue() -> CrawlQueue:

@@ -26,8 +26,8 @@ from api.errors import ApiProblem
 from api.extensions import db
 from api.openapi import Blueprint
 from api.security import require_role
-from pipelines import versions
-from pipelines.version_diff import diff
+from service.editing import versions
+from service.editing.diff import diff
 from store.models import Tracklist
 
 bp = Blueprint("versions", __name__, description="Tracklist versions, diffs and rollback.")

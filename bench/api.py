@@ -244,7 +244,7 @@ def main() -> None:
 
 def _run(args: argparse.Namespace, database_url: str, prefix: str, data: dict[str, Any]) -> None:
     from cli.serve import gunicorn_argv
-    from store.config import Settings
+    from config.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

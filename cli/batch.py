@@ -2,8 +2,8 @@
 ``tracklists batch prune`` deletes old jobs (cron it, like the scheduled crawls).
 
 The commands run in-process against the store and Redis (as ``tracklists crawl`` does) and
-make the same jobs as ``POST /batch/crawl`` and ``POST /batch/cue`` (:mod:`store.batches`,
-:mod:`store.cue_batches`); ``GET /batch/{id}`` shows them to nobody but the CLI (they have no
+make the same jobs as ``POST /batch/crawl`` and ``POST /batch/cue`` (:mod:`service.batches`,
+:mod:`service.cue_batches`); ``GET /batch/{id}`` shows them to nobody but the CLI (they have no
 owner). Inputs are arguments, or files of one input per line (``-`` reads standard input;
 blank lines and ``#`` comments are skipped).
 
@@ -29,13 +29,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cli.common import settings_or_exit
+from config.settings import Settings
 from cue import FORMATS
-from store.batch_progress import DONE, FAILED, PENDING, BatchState, batch_state
-from store.batch_retention import prune_batches
-from store.batches import submit_crawl_batch
-from store.config import Settings
+from service.batch_progress import DONE, FAILED, PENDING, BatchState, batch_state
+from service.batch_retention import prune_batches
+from service.batches import submit_crawl_batch
+from service.cue_batches import make_cue_batch
 from store.crawl_queue import CrawlQueue
-from store.cue_batches import make_cue_batch
 from store.db import make_engine, make_session_factory
 
 REQUESTED_BY = "cli"

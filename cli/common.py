@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from store.config import ConfigError, Settings, load_settings
+from config.settings import ConfigError, Settings, load_settings
 
 
 def settings_or_exit() -> Settings:

@@ -2,7 +2,7 @@
 
 Logs are JSON lines (``TRACKLIST_LOG_FORMAT``) from component ``consumer-<kind>``, each line
 about a message carrying its correlation and message ids. Prometheus metrics
-(:mod:`pipelines.consumers.metrics`) are served on ``TRACKLIST_CONSUMER_METRICS_HOST`` while
+(:mod:`messaging.consumers.metrics`) are served on ``TRACKLIST_CONSUMER_METRICS_HOST`` while
 it runs, on port :func:`metrics_port`.
 """
 
@@ -15,8 +15,9 @@ from types import FrameType
 import click
 
 from cli.common import settings_or_exit
-from pipelines.consumers import KINDS, build
-from store import heartbeats, logs, migrate
+from config import logs
+from messaging.consumers import KINDS, build
+from store import heartbeats, migrate
 from store.db import make_engine, make_session_factory
 
 
@@ -24,7 +25,7 @@ def metrics_port(base: int, kind: str) -> int | None:
     """The port ``kind``'s consumer serves metrics on: ``None`` when off (-1), 0 = any free one.
 
     One base port (``TRACKLIST_CONSUMER_METRICS_PORT``), offset by the kind's place in
-    :data:`~pipelines.consumers.KINDS` (search +0, retrieval +1, files +2), so the three
+    :data:`~messaging.consumers.KINDS` (search +0, retrieval +1, files +2), so the three
     consumers ``tracklists up`` runs on one host do not compete for it.
     """
     if base < 0:

@@ -8,15 +8,11 @@ import click
 import redis
 from sqlalchemy import select
 
-from api.urls import UrlRejected, canonical_tracklist_url
 from cli.common import settings_or_exit
+from domain.site import UrlRejected, canonical_public_url
 from store.crawl_queue import CrawlQueue
 from store.db import make_engine, make_session_factory
 from store.models import CrawlRequest
-
-# Clients name tracklists by their public URL whatever site the crawler is pointed at (the
-# crawler maps them onto TRACKLIST_SCRAPING_BASE_URL, e.g. the local replay site).
-PUBLIC_SITE = "https://www.1001tracklists.com"
 
 
 @click.group()
@@ -33,7 +29,7 @@ def request(urls: tuple[str, ...], force_refresh: bool) -> None:
     canonical: list[str] = []
     for url in urls:
         try:
-            canonical.append(canonical_tracklist_url(url, PUBLIC_SITE))
+            canonical.append(canonical_public_url(url))
         except UrlRejected as exc:
             raise click.ClickException(f"refused {url!r}: {exc}") from None
     engine = make_engine(settings.sqlalchemy_url)

@@ -30,7 +30,9 @@ def health(component: str) -> None:
         return
     client = redis.Redis.from_url(settings.effective_redis_url, socket_connect_timeout=2)
     try:
-        alive = heartbeats.live_workers(client, host=socket.gethostname())
+        alive = heartbeats.live_workers(
+            client, settings.worker_heartbeat_key_prefix, host=socket.gethostname()
+        )
     except redis.RedisError as exc:
         raise click.ClickException(f"cannot reach Redis: {exc}") from None
     finally:

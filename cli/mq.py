@@ -7,7 +7,7 @@ import pika
 import pika.exceptions
 
 from cli.common import settings_or_exit
-from pipelines.consumers import Topology
+from messaging.consumers import Topology
 
 
 @click.group()

@@ -11,8 +11,9 @@ import click
 import pika.exceptions
 
 from cli.common import settings_or_exit
-from pipelines.relay import OutboxRelay, drain
-from store import heartbeats, logs
+from config import logs
+from messaging.relay import OutboxRelay, drain
+from store import heartbeats
 from store.db import make_engine, make_session_factory
 
 

@@ -14,7 +14,7 @@ import sys
 import click
 
 from cli.common import settings_or_exit
-from store.config import Settings
+from config.settings import Settings
 
 
 def gunicorn_argv(settings: Settings) -> list[str]:

@@ -29,11 +29,11 @@ import pika.exceptions
 import redis
 
 from cli.common import settings_or_exit
+from config.settings import Settings
 from crawler.localsite import LocalSite, robots_txt
 from crawler.localsite.demo import demo_store
-from pipelines.consumers import KINDS
+from messaging.consumers import KINDS
 from store import migrate
-from store.config import Settings
 from store.db import make_engine
 
 GRACE_SECONDS = 30.0

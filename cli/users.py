@@ -14,8 +14,8 @@ import click
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from api.accounts import AccountError, create_api_key, create_user, list_users, revoke_api_key
 from cli.common import settings_or_exit
+from service.accounts import AccountError, create_api_key, create_user, list_users, revoke_api_key
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import ROLES
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from twisted.internet import threads
 from twisted.internet.defer import Deferred
 
-from pipelines.relay import OutboxRelay, drain
+from messaging.relay import OutboxRelay, drain
 from store.db import make_engine, make_session_factory
 
 log = logging.getLogger(__name__)

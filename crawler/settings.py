@@ -6,9 +6,9 @@ place where the service's configuration becomes Scrapy's. Politeness is on by de
 
 from __future__ import annotations
 
+from config import logs
+from config.settings import ConfigError, load_settings
 from crawler.middlewares import defaults as _politeness
-from store import logs
-from store.config import ConfigError, load_settings
 
 try:
     _config = load_settings()
@@ -114,6 +114,7 @@ TRACKLIST_CRAWL_QUEUE_KEY = "tracklists:crawl:requests"
 TRACKLIST_WORKER_BATCH = _config.worker_batch
 TRACKLIST_WORKER_LEASE_SECONDS = _config.worker_lease_seconds
 TRACKLIST_WORKER_RENEW_INTERVAL = _config.worker_renew_interval
+TRACKLIST_WORKER_HEARTBEAT_KEY_PREFIX = _config.worker_heartbeat_key_prefix
 # Queued requests older than this that Redis no longer holds (e.g. after a restart) are pushed
 # again; a request whose worker died MAX_ATTEMPTS times fails.
 TRACKLIST_WORKER_REQUEUE_AFTER = _config.worker_requeue_after

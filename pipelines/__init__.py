@@ -1,1 +1,1 @@
-"""Item pipelines (validate, store, outbox) and the outbox relay to RabbitMQ."""
+"""The crawl's item pipelines (``ITEM_PIPELINES``: validate, store) and its write path (persist)."""

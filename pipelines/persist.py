@@ -8,12 +8,11 @@ gets a new version and a ``tracklist.updated`` event. A new or changed tracklist
 
 A re-crawl never overwrites a published human edit: while the current version is an edit or a
 rollback, a changed page is only kept as an unpublished version and a conflict is opened for
-an editor (:func:`pipelines.conflicts.hold_crawl`; outcome ``held``).
+an editor (:func:`service.editing.conflicts.hold_crawl`; outcome ``held``).
 """
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -24,9 +23,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from crawler.items import TracklistItem
-from crawler.pages import NamedLink, TracklistPage, to_document
-from pipelines.conflicts import hold_crawl
-from pipelines.entry_rows import (
+from crawler.pages import NamedLink, TrackEntry, TracklistPage, to_document
+from domain.site import dj_slug, source_ids
+from service.editing.conflicts import hold_crawl
+from service.editing.versions import catalog_payload, content_hash, next_number, slugify
+from service.entry_rows import (
     EntryRow,
     delete_rows_of,
     ids_by_key,
@@ -34,8 +35,6 @@ from pipelines.entry_rows import (
     table_of,
     upsert,
 )
-from pipelines.outbox import TRACKLIST_CATALOGED, TRACKLIST_PROCESSED, TRACKLIST_UPDATED, add_event
-from pipelines.versions import catalog_payload, content_hash, next_number, slugify
 from store.models import (
     HUMAN_ORIGINS,
     Dj,
@@ -46,10 +45,9 @@ from store.models import (
     TracklistVersion,
     utcnow,
 )
+from store.outbox import TRACKLIST_CATALOGED, TRACKLIST_PROCESSED, TRACKLIST_UPDATED, add_event
 
 Outcome = Literal["created", "updated", "unchanged", "held"]
-_DJ_SLUG = re.compile(r"/(?:dj|artist)/([^/]+)/")
-_SOURCE_ID = re.compile(r"/source/([^/]+)/([^/]+)/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +116,7 @@ def store_tracklist(session: Session, item: TracklistItem) -> StoreResult:
     session.flush()
 
     _link_heading(session, tracklist.id, page)
-    replace_entries(session, tracklist.id, [EntryRow.of_page(entry) for entry in page.entries])
+    replace_entries(session, tracklist.id, [_entry_row(entry) for entry in page.entries])
     # Core, not session.add: the ORM's unit of work was a tenth of the crawler's CPU per page.
     session.execute(
         insert(table_of(TracklistVersion)),
@@ -188,8 +186,7 @@ def _relink(
 def _link_djs(session: Session, tracklist_id: uuid.UUID, djs: tuple[NamedLink, ...]) -> None:
     rows: dict[str, dict[str, Any]] = {}
     for dj in djs:
-        match = _DJ_SLUG.search(dj.url or "")
-        slug = match.group(1) if match else slugify(dj.name)
+        slug = dj_slug(dj.url) or slugify(dj.name)
         rows.setdefault(slug, {"slug": slug, "name": dj.name, "url": dj.url})
     _relink(session, tracklist_id, (Dj, "slug"), (TracklistDj, "dj_id"), rows)
 
@@ -199,11 +196,28 @@ def _link_sources(
 ) -> None:
     rows: dict[str, dict[str, Any]] = {}
     for source in sources:
-        match = _SOURCE_ID.search(source.url or "")
-        site_id, slug = (match.group(1), match.group(2)) if match else (None, None)
+        site_id, slug = source_ids(source.url) or (None, None)
         slug = slug or slugify(source.name)
         site_id = site_id or f"name:{slug}"
         rows.setdefault(
             site_id, {"site_id": site_id, "slug": slug, "name": source.name, "url": source.url}
         )
     _relink(session, tracklist_id, (Source, "site_id"), (TracklistSource, "source_id"), rows)
+
+
+def _entry_row(entry: TrackEntry) -> EntryRow:
+    """The row to store for a row of the parsed page."""
+    return EntryRow(
+        row=entry.row,
+        position=entry.position,
+        cue_ms=entry.cue_ms,
+        played_with_previous=entry.played_with_previous,
+        is_id=entry.is_id,
+        artist=entry.artist,
+        title=entry.title,
+        version=entry.version,
+        label=entry.label,
+        mashup_parts=tuple(part.display for part in entry.mashup_parts),
+        site_track_id=entry.track_id,
+        track_url=entry.track_url,
+    )

@@ -57,11 +57,13 @@ class CrawlJob:
     @classmethod
     def from_message(cls, raw: bytes | str) -> CrawlJob:
         """Parse a queue message; raises ValueError for anything malformed."""
-        data = json.loads(raw)
+        data = json.loads(raw)  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         if not isinstance(data, dict) or not isinstance(data.get("url"), str):
             raise ValueError("crawl message needs a url")
-        correlation_id = str(uuid.UUID(str(data["correlation_id"])))
-        return cls(correlation_id, data["url"], bool(data.get("force_refresh", False)))
+        correlation_id = data.get("correlation_id")
+        if not isinstance(correlation_id, str):
+            raise ValueError("crawl message needs a correlation_id")
+        return cls(str(uuid.UUID(correlation_id)), data["url"], bool(data.get("force_refresh")))
 
 
 def finish_request(

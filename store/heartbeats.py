@@ -12,22 +12,23 @@ from pathlib import Path
 
 import redis
 
-WORKER_PREFIX = "tracklists:heartbeat:worker:"
+# Keys are ``<prefix><worker id>``; the prefix is TRACKLIST_WORKER_HEARTBEAT_KEY_PREFIX, so
+# several deployments (or test runs) can share one Redis without seeing each other's workers.
 
 
-def beat(client: redis.Redis, worker_id: str, ttl_seconds: float) -> None:
+def beat(client: redis.Redis, prefix: str, worker_id: str, ttl_seconds: float) -> None:
     """Record that ``worker_id`` is alive; the key expires ``ttl_seconds`` after the last beat."""
-    client.set(WORKER_PREFIX + worker_id, f"{time.time():.3f}", px=int(ttl_seconds * 1000))
+    client.set(prefix + worker_id, f"{time.time():.3f}", px=int(ttl_seconds * 1000))
 
 
-def forget(client: redis.Redis, worker_id: str) -> None:
+def forget(client: redis.Redis, prefix: str, worker_id: str) -> None:
     """A cleanly stopped worker removes its heartbeat at once (a killed one's expires)."""
-    client.delete(WORKER_PREFIX + worker_id)
+    client.delete(prefix + worker_id)
 
 
-def live_workers(client: redis.Redis, host: str | None = None) -> dict[str, float]:
+def live_workers(client: redis.Redis, prefix: str, host: str | None = None) -> dict[str, float]:
     """Workers with a current heartbeat (optionally only on ``host``): id -> last beat (epoch s)."""
-    pattern = WORKER_PREFIX + (f"{host}:*" if host else "*")
+    pattern = prefix + (f"{host}:*" if host else "*")
     keys = list(client.scan_iter(match=pattern, count=500))
     if not keys:
         return {}
@@ -36,7 +37,7 @@ def live_workers(client: redis.Redis, host: str | None = None) -> dict[str, floa
     for key, value in zip(keys, values, strict=True):
         if value is not None:  # expired between SCAN and MGET
             name = key.decode() if isinstance(key, bytes) else str(key)
-            found[name.removeprefix(WORKER_PREFIX)] = float(value)
+            found[name.removeprefix(prefix)] = float(value)
     return found
 
 

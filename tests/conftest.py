@@ -26,6 +26,30 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+# Fixtures that reach a real service: a test using none of them, starting no program (marker
+# `programs`), neither e2e nor slow, is a unit test: the fast tier `pytest -m unit`.
+SERVICE_FIXTURES = frozenset(
+    {"postgres_admin", "postgres_url", "any_database_url", "redis_url", "redis_server"}
+    | {"rabbitmq_url"}
+)
+# Folders whose tests start programs (the CLI, servers, CUE readers) even without a service.
+PROCESS_FOLDERS = frozenset({"cli", "deploy", "e2e", "system"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the unit tests (see SERVICE_FIXTURES): the tier that runs in about a minute."""
+    for item in items:
+        folder = item.path.relative_to(ROOT / "tests").parts[0]
+        if (
+            folder in PROCESS_FOLDERS
+            or item.get_closest_marker("slow")
+            or item.get_closest_marker("programs")
+            or SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        ):
+            continue
+        item.add_marker(pytest.mark.unit)
+
+
 @pytest.fixture(scope="session")
 def real_pages() -> Path:
     """The folder of real 1001tracklists pages, read in place (never copied into the repo)."""

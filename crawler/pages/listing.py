@@ -15,6 +15,7 @@ from lxml import etree
 from crawler.pages.dom import class_test, clean, first, has_class, parse_html, text_of, to_int
 from crawler.pages.errors import ParseError
 from crawler.pages.types import ListingKind, ListingPage, ResultRow
+from domain.site import tracklist_site_id
 
 _XP = etree.XPath
 _ROWS = _XP("//div[" + class_test("oItm") + "]")
@@ -31,7 +32,6 @@ _TOTAL_BADGE = _XP(
 )
 _OG_TITLE = _XP("//meta[@property='og:title']/@content | //title")
 _WINDOW_OPEN = re.compile(r"window\.open\('([^']+)'")
-_TRACKLIST_ID = re.compile(r"/tracklist/([A-Za-z0-9]+)/")
 _DJ_HEADING = re.compile(r"^Tracklists By\s+", re.I)
 
 
@@ -97,7 +97,7 @@ def _row(node: etree._Element) -> ResultRow | None:
     if not href:
         return None
     title = clean(text_of(links[0])) if links else ""
-    tracklist_id = node.get("data-id") or _match(_TRACKLIST_ID, href)
+    tracklist_id = node.get("data-id") or tracklist_site_id(href)
     genres = _cell(node, "musicstyle(s)")
     return ResultRow(
         title=title,

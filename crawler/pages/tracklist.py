@@ -14,18 +14,16 @@ from lxml import etree
 from crawler.pages.cues import parse_cue_script
 from crawler.pages.dom import clean, first, text_of, to_int
 from crawler.pages.errors import ParseError
-from crawler.pages.identity import normalize
 from crawler.pages.media import set_recordings
 from crawler.pages.rows import RowFacts, read_row
 from crawler.pages.types import MashupPart, NamedLink, TrackEntry, TracklistPage
+from domain.identity import normalize
+from domain.site import DJ_LINK, SOURCE_LINK, tracklist_site_id
 
 _XP = etree.XPath
 _MUSIC_STYLES = _XP("//*[@id='tl_music_styles']")
-_TRACKLIST_ID = re.compile(r"/tracklist/([A-Za-z0-9]+)/")
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})\s*$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DJ_LINK = re.compile(r"^(?:https?://[^/]+)?/(?:dj|artist)/")
-_SOURCE_LINK = re.compile(r"^(?:https?://[^/]+)?/source/")
 _KIND = "tracklist"
 _DECOY_MIN_ROWS = 3
 
@@ -102,7 +100,7 @@ def parse_tracklist(root: etree._Element, page_text: str, url: str | None) -> Tr
     decoy = _microdata_disagreement(facts)
     if decoy:
         warnings.append(decoy)
-    djs = _links(heading, _DJ_LINK) or tuple(
+    djs = _links(heading, DJ_LINK) or tuple(
         NamedLink(name, None) for name in _tab_metas(tab, "author")
     )
     return TracklistPage(
@@ -110,7 +108,7 @@ def parse_tracklist(root: etree._Element, page_text: str, url: str | None) -> Tr
         url=canonical,
         title=title,
         djs=djs,
-        sources=_links(heading, _SOURCE_LINK),
+        sources=_links(heading, SOURCE_LINK),
         date=_date(tab, title),
         genres=_genres(root, tab),
         entries=entries,
@@ -208,9 +206,9 @@ def _script_cues(page_text: str) -> dict[str, int]:
 
 def _tracklist_id(canonical: str | None, tab: etree._Element | None, url: str | None) -> str | None:
     for candidate in (canonical, url):
-        match = _TRACKLIST_ID.search(candidate) if candidate else None
-        if match:
-            return match.group(1)
+        site_id = tracklist_site_id(candidate)
+        if site_id:
+            return site_id
     page_id = tab.get("data-id") if tab is not None else None
     return clean(page_id) or None
 

@@ -24,9 +24,7 @@ from twisted.python.failure import Failure
 from crawler.items import TracklistItem
 from crawler.middlewares.antibot import BlockedByAntiBot
 from crawler.pages import BlockedPage, ParseError, TracklistPage, parse_page
-
-# Where the real site lives; URLs on these hosts are fetched from TRACKLIST_BASE_URL instead.
-SITE_HOSTS = frozenset({"www.1001tracklists.com", "1001tracklists.com"})
+from domain.site import SITE_HOSTS
 
 
 class OffSiteURL(ValueError):
@@ -66,6 +64,7 @@ class SiteSpider(scrapy.Spider):
         parts = urlsplit(urljoin(self.base_url + "/", url_or_path.strip()))
         if parts.scheme not in ("http", "https"):
             raise OffSiteURL(f"not an http(s) URL: {url_or_path!r}")
+        # URLs on the public site's hosts are fetched from TRACKLIST_BASE_URL instead.
         if parts.netloc != base.netloc and (parts.hostname or "") not in SITE_HOSTS:
             raise OffSiteURL(f"not on the site: {url_or_path!r}")
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))

@@ -41,6 +41,7 @@ class WorkerSpider(RedisSpider, SiteSpider):  # type: ignore[misc]  # scrapy-red
     requeue_after: float
     max_attempts: int
     renew_interval: float
+    heartbeat_prefix: str
     _pending: set[Deferred[Any]]
 
     @classmethod
@@ -60,6 +61,7 @@ class WorkerSpider(RedisSpider, SiteSpider):  # type: ignore[misc]  # scrapy-red
         spider.requeue_after = settings.getfloat("TRACKLIST_WORKER_REQUEUE_AFTER")
         spider.max_attempts = settings.getint("TRACKLIST_WORKER_MAX_ATTEMPTS")
         spider.renew_interval = settings.getfloat("TRACKLIST_WORKER_RENEW_INTERVAL")
+        spider.heartbeat_prefix = settings.get("TRACKLIST_WORKER_HEARTBEAT_KEY_PREFIX")
         spider.keeper = task.LoopingCall(spider._keep_leases)
         spider._pending = set()
         crawler.signals.connect(spider._opened, signal=signals.spider_opened)
@@ -132,7 +134,9 @@ class WorkerSpider(RedisSpider, SiteSpider):  # type: ignore[misc]  # scrapy-red
 
     def _keep_leases(self) -> Any:
         def keep() -> None:
-            heartbeats.beat(self.queue.redis, self.worker_id, 3 * self.renew_interval)
+            heartbeats.beat(
+                self.queue.redis, self.heartbeat_prefix, self.worker_id, 3 * self.renew_interval
+            )
             self.queue.renew(self.worker_id, self.lease_seconds)
             requeued = self.queue.reconcile(
                 requeue_after_seconds=self.requeue_after, max_attempts=self.max_attempts
@@ -162,6 +166,6 @@ class WorkerSpider(RedisSpider, SiteSpider):  # type: ignore[misc]  # scrapy-red
         released = self.queue.release(self.worker_id)
         if released:
             self.logger.info("handed back %d unfinished request(s)", released)
-        heartbeats.forget(self.queue.redis, self.worker_id)
+        heartbeats.forget(self.queue.redis, self.heartbeat_prefix, self.worker_id)
         self.queue.redis.close()
         self.engine.dispose()

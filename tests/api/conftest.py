@@ -23,8 +23,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
-from api.accounts import create_api_key, create_user
-from store.config import Settings
+from config.settings import Settings
+from service.accounts import create_api_key, create_user
 from store.db import make_engine, make_session_factory, session_scope
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -81,6 +81,7 @@ def api_settings(api_database_url: str, redis_prefix: str) -> Settings:
         database_url=api_database_url,
         redis_url=REDIS_URL,
         cache_key_prefix=redis_prefix,
+        worker_heartbeat_key_prefix=f"{redis_prefix}heartbeat:worker:",
         jwt_secret=JWT_SECRET,
         api_rate_limit_anonymous="100000/minute",
         api_rate_limit_authenticated="100000/minute",

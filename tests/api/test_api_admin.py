@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import redis
+from api_data import Catalogue
 from api_helpers import PASSWORD, bearer
 from flask import Flask
 from flask.testing import FlaskClient
@@ -15,8 +16,9 @@ from sqlalchemy import delete
 
 from api import create_app
 from api.admin import CRAWL_QUEUE_KEYS
+from api.extensions import SETTINGS_KEY
+from config.settings import Settings
 from store import heartbeats
-from store.config import Settings
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import CrawlRequest, OutboxEvent
 
@@ -79,14 +81,27 @@ def test_cache_clear_deletes_only_cached_responses(
     assert list(redis_server.scan_iter(match=f"{redis_prefix}limits*"))
 
 
-def test_component_health_reports_every_component(
-    client: FlaskClient, admin_token: str, redis_server: redis.Redis
+def test_cache_clear_empties_the_near_cache_too(
+    api_settings: Settings, admin_token: str, catalogue: Catalogue
 ) -> None:
-    heartbeats.beat(redis_server, "testhost:1:health", ttl_seconds=30)
+    # Stamps trusted for 30 s: without clearing the near cache, the body would still be a HIT.
+    client = create_app(api_settings, cache_stamp_seconds=30).test_client()
+    url = f"/api/v1/tracklist/{catalogue.ids['cox-timewarp']}"
+    client.get(url)
+    assert client.get(url).headers["X-Cache"] == "HIT"
+    client.post("/api/v1/admin/cache/clear", headers=bearer(admin_token))
+    assert client.get(url).headers["X-Cache"] == "MISS"
+
+
+def test_component_health_reports_every_component(
+    app: Flask, client: FlaskClient, admin_token: str, redis_server: redis.Redis
+) -> None:
+    prefix = app.extensions[SETTINGS_KEY].worker_heartbeat_key_prefix
+    heartbeats.beat(redis_server, prefix, "testhost:1:health", ttl_seconds=30)
     try:
         response = client.get("/api/v1/admin/health", headers=bearer(admin_token))
     finally:
-        heartbeats.forget(redis_server, "testhost:1:health")
+        heartbeats.forget(redis_server, prefix, "testhost:1:health")
     assert response.status_code == 200
     body = response.json
     assert body["status"] == "ok", body
@@ -98,12 +113,8 @@ def test_component_health_reports_every_component(
     assert "testhost:1:health" in body["components"]["workers"]["details"]["last_heartbeat"]
 
 
-def test_no_live_worker_degrades_health(
-    client: FlaskClient, admin_token: str, redis_server: redis.Redis
-) -> None:
-    stale = list(redis_server.scan_iter(match=heartbeats.WORKER_PREFIX + "*"))
-    if stale:  # left by crawls earlier in the session; their workers are gone
-        redis_server.delete(*stale)
+def test_no_live_worker_degrades_health(client: FlaskClient, admin_token: str) -> None:
+    # The test app's heartbeat prefix is its own (conftest): no other run's workers show.
     body = client.get("/api/v1/admin/health", headers=bearer(admin_token)).json
     assert body["status"] == "degraded"
     assert body["components"]["workers"]["status"] == "down"

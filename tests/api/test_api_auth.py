@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from api import create_app
-from api.accounts import AccountError, authenticate_password, create_user, revoke_api_key
-from store.config import ConfigError, Settings
+from config.settings import ConfigError, Settings
+from service.accounts import AccountError, authenticate_password, create_user, revoke_api_key
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import ApiKey, User
 
@@ -186,7 +186,7 @@ def test_development_uses_a_random_secret_with_a_warning(
 
 
 def test_short_secrets_are_refused_by_the_settings() -> None:
-    from store.config import load_settings
+    from config.settings import load_settings
 
     with pytest.raises(ConfigError, match="TRACKLIST_JWT_SECRET"):
         load_settings({"TRACKLIST_JWT_SECRET": "short"}, env_file=None)

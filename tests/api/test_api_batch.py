@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import cue
 from api import create_app
-from store.config import Settings
+from config.settings import Settings
 from store.crawl_queue import DEFAULT_QUEUE_KEY, CrawlJob, CrawlQueue, finish_request
 from store.db import session_scope
 from store.models import User

@@ -16,7 +16,9 @@ from flask.testing import FlaskClient
 
 from cli.main import main
 from cli.serve import gunicorn_argv, port_in_use
-from store.config import ConfigError, Settings, load_settings
+from config.settings import ConfigError, Settings, load_settings
+
+pytestmark = pytest.mark.programs
 
 
 @pytest.fixture

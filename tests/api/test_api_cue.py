@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
-from store.config import Settings
+from config.settings import Settings
 from store.models import CueFile
 
 SAMPLE_RATE = 1500  # a multiple of 75: every CUE frame is a whole number of samples

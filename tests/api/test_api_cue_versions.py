@@ -11,7 +11,7 @@ from edit_helpers import edit_body, fresh_set, recrawl, start_draft, url
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
-from store.config import Settings
+from config.settings import Settings
 
 
 def test_sheets_of_old_and_current_versions(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from api_helpers import JWT_SECRET, PASSWORD, bearer
 
 from api import create_app
-from api.accounts import create_user
-from store.config import Settings
+from config.settings import Settings
+from service.accounts import create_user
 from store.db import make_engine, make_session_factory, session_scope
 from store.migrate import upgrade
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from api.errors import PROBLEM_TYPES, ApiProblem, field_error
-from store.config import Settings
+from config.settings import Settings
 
 PROBLEM = "application/problem+json"
 

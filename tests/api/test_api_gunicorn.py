@@ -21,6 +21,8 @@ import pytest
 import requests
 from api_helpers import JWT_SECRET, PASSWORD, REDIS_URL, bearer
 
+pytestmark = pytest.mark.programs
+
 ANONYMOUS_LIMIT = 12
 
 

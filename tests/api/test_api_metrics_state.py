@@ -12,7 +12,7 @@ from sqlalchemy import delete
 from support.private_redis import PrivateRedis, redis_server_available
 
 from api import create_app
-from store.config import Settings
+from config.settings import Settings
 from store.crawl_queue import DEFAULT_QUEUE_KEY
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import CrawlRequest, OutboxEvent

@@ -14,9 +14,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from support.private_redis import PrivateRedis, redis_server_available
 
-from api import create_app, rate_counters
-from api.rate_counters import retry_after_seconds
-from store.config import Settings
+from api import create_app
+from config.settings import Settings
+from store import rate_counters
+from store.rate_counters import retry_after_seconds
 
 WHOAMI = "/api/v1/auth/whoami"
 OPENAPI = "/api/v1/openapi.json"

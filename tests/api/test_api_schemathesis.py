@@ -33,8 +33,8 @@ from schemathesis.checks import (
 )
 
 from api import create_app
+from config.settings import Settings
 from cue import FORMATS
-from store.config import Settings
 
 CHECKS = [
     not_a_server_error,

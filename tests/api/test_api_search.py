@@ -15,8 +15,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, literal, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from api import create_app, search_query
-from store.config import Settings
+from api import create_app
+from config.settings import Settings
+from service.search import candidates
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade
 
@@ -105,7 +106,7 @@ def test_short_track_queries_never_match_whole_names(
     def scan(*_args: Any) -> None:
         raise AssertionError("a two-letter query must not be matched inside whole names")
 
-    monkeypatch.setattr(search_query, "_within_time", scan)
+    monkeypatch.setattr(candidates, "_within_time", scan)
     body = _search(client, query="zq", search_type="track").json
     assert body["total"] == 0
 
@@ -115,11 +116,11 @@ def test_whole_name_track_matching_gives_up_in_time(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(search_query, "TRACK_NAME_MATCH_TIMEOUT_MS", 50)
+    monkeypatch.setattr(candidates, "TRACK_NAME_MATCH_TIMEOUT_MS", 50)
     slow = select(func.pg_sleep(2), literal(1), literal(1.0))
     with store_sessions() as session, session.begin(), caplog.at_level(logging.WARNING):
         started = time.monotonic()
-        assert search_query._within_time(session, slow, "some query") == ()
+        assert candidates._within_time(session, slow, "some query") == ()
         assert time.monotonic() - started < 1.5
         # Only the savepoint was rolled back: the transaction goes on, without the limit.
         assert session.scalar(text("SHOW statement_timeout")) == "0"
@@ -127,7 +128,7 @@ def test_whole_name_track_matching_gives_up_in_time(
     assert "gave up after 50 ms" in caplog.text
     with store_sessions() as session, session.begin():
         quick = select(literal(7), literal("x"), literal(0.5))
-        assert [tuple(row) for row in search_query._within_time(session, quick, "q")] == [
+        assert [tuple(row) for row in candidates._within_time(session, quick, "q")] == [
             (7, "x", 0.5)
         ]
         assert session.scalar(text("SHOW statement_timeout")) == "0"

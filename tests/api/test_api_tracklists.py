@@ -18,7 +18,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
-from store.config import Settings
+from config.settings import Settings
 from store.crawl_queue import DEFAULT_QUEUE_KEY, CrawlQueue, finish_request
 from store.db import session_scope
 from store.models import Tracklist, utcnow

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
-from store.config import Settings
+from config.settings import Settings
 
 Login = Callable[[str], dict[str, Any]]
 

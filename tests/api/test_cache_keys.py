@@ -7,7 +7,7 @@ from datetime import date
 from flask import Flask
 
 from api.cache import cache_key
-from store.config import Settings
+from config.settings import Settings
 
 
 def test_keys_differ_by_part_and_carry_the_apps_prefix(app: Flask, api_settings: Settings) -> None:

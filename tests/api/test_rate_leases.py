@@ -8,7 +8,7 @@ import uuid
 import redis
 from limits import parse
 
-from api.rate_leases import RedisWindows, lease_size
+from store.rate_leases import RedisWindows, lease_size
 
 
 def _windows(client: redis.Redis, prefix: str) -> RedisWindows:

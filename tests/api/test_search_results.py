@@ -10,9 +10,9 @@ from api_data import Catalogue
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api import search_results
-from api.search_query import Candidate, candidates
-from crawler.pages.identity import normalize
+from domain.identity import normalize
+from service.search import results
+from service.search.candidates import Candidate, candidates
 from store.models import Dj
 
 WINDOWS = [
@@ -26,11 +26,11 @@ PAGES = [(7, 0), (7, 7), (100, 0), (7, 1000)]  # (limit, offset); the last is pa
 
 def _both(
     session: Session, search_type: str, found: list[Candidate], **paging: Any
-) -> tuple[search_results.ResultPage, search_results.ResultPage]:
-    window = search_results._Window(**paging)
+) -> tuple[results.ResultPage, results.ResultPage]:
+    window = results._Window(**paging)
     return (
-        search_results._postgres_page(session, search_type, found, window),
-        search_results._portable_page(session, search_type, found, window),
+        results._postgres_page(session, search_type, found, window),
+        results._portable_page(session, search_type, found, window),
     )
 
 
@@ -91,7 +91,7 @@ def test_unscored_lists_and_no_candidates(
     with store_sessions() as session:
         cox = session.scalar(select(Dj.id).where(Dj.slug == f"carlcox{catalogue.token}"))
         assert cox is not None
-        page = search_results.result_page(
+        page = results.result_page(
             session,
             "dj",
             [Candidate(cox, "Carl Cox", 1.0)],
@@ -107,7 +107,7 @@ def test_unscored_lists_and_no_candidates(
             date(2019, 6, 29),
             date(2016, 9, 1),
         ]
-        nothing = search_results.result_page(
+        nothing = results.result_page(
             session, "dj", [], scored=True, start=None, end=None, limit=10, offset=0
         )
-        assert nothing == search_results.ResultPage([], 0)
+        assert nothing == results.ResultPage([], 0)

@@ -28,18 +28,20 @@ def _health(component: str, env: dict[str, str]) -> subprocess.CompletedProcess[
 
 def test_worker_health_follows_this_hosts_heartbeat(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(match=f"{heartbeats.WORKER_PREFIX}{socket.gethostname()}:*"):
-        client.delete(key)  # workers of earlier tests on this machine are gone
-    env = {"TRACKLIST_REDIS_URL": redis_url}
+    prefix = f"test:{uuid.uuid4().hex}:heartbeat:"  # no other run's workers in sight
+    env = {"TRACKLIST_REDIS_URL": redis_url, "TRACKLIST_WORKER_HEARTBEAT_KEY_PREFIX": prefix}
     worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     try:
         assert _health("worker", env).returncode == 1
-        heartbeats.beat(client, worker_id, ttl_seconds=30)
+        heartbeats.beat(client, prefix, "elsewhere:1:x", ttl_seconds=30)  # another machine's
+        assert _health("worker", env).returncode == 1
+        heartbeats.beat(client, prefix, worker_id, ttl_seconds=30)
         alive = _health("worker", env)
         assert alive.returncode == 0, alive.stderr
         assert "1 crawl worker(s) alive" in alive.stdout
     finally:
-        heartbeats.forget(client, worker_id)
+        heartbeats.forget(client, prefix, worker_id)
+        heartbeats.forget(client, prefix, "elsewhere:1:x")
         client.close()
 
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from support.service import free_port
 
 from cli.main import main
-from pipelines.consumers.topology import FILES_ROUTING_KEY, RETRIEVAL_ROUTING_KEY
-from store.config import Settings
+from config.settings import Settings
+from messaging.topology import FILES_ROUTING_KEY, RETRIEVAL_ROUTING_KEY
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def names(rabbitmq_url: str) -> Iterator[dict[str, str]]:
         "TRACKLIST_MQ_MAX_RETRIES": "2",
     }
     yield env
-    from pipelines.consumers import Topology
+    from messaging.consumers import Topology
 
     settings = Settings(
         mq_rabbitmq_url=rabbitmq_url,

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from support.service import Up, free_port, wait_for
 
 from cli.up import plan_children
+from config.settings import Settings, load_settings
 from crawler.localsite import LocalSite, robots_txt
-from pipelines.consumers import Topology
-from store.config import Settings, load_settings
+from messaging.consumers import Topology
 from store.crawl_queue import CrawlQueue
 from store.db import make_engine, make_session_factory
 from store.models import CrawlRequest, OutboxEvent

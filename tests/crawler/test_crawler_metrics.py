@@ -8,11 +8,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from support.crawling import crawl_env, start_spider
 
 from crawler.localsite import LocalSite, Rule, robots_txt
 from store.db import make_engine
 from store.migrate import upgrade
+
+pytestmark = pytest.mark.programs
 
 GOOD = "/tracklist/2hjnqr0t/bicep-nts-radio-2022-06-16.html"
 BLOCKED = "/tracklist/zzzz0002/blocked.html"

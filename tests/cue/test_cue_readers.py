@@ -12,6 +12,8 @@ from cue_support import REAL_TRACKLISTS, evenly, load_real, require, run, silent
 from cue import FORMATS, Options, export, parse, plan
 from cue.plan import MissingCue
 
+pytestmark = pytest.mark.programs
+
 
 @pytest.mark.parametrize("missing_cue", ["fold", "estimate"])
 @pytest.mark.parametrize("format_name", sorted(FORMATS))

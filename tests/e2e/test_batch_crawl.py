@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from support.crawling import ROOT, crawl_env, start_spider
 
 from crawler.localsite import LocalSite, Rule
-from store.batch_progress import batch_state
-from store.batches import submit_crawl_batch
+from service.batch_progress import batch_state
+from service.batches import submit_crawl_batch
 from store.crawl_queue import CrawlQueue
 from store.db import make_session_factory
 from store.models import Tracklist

@@ -1,6 +1,6 @@
 """The crawl path against human edits, on both backends: a re-crawl never overwrites an edit.
 
-Edits are published with :mod:`pipelines.drafts` as the API does; pages are stored with
+Edits are published with :mod:`service.editing.drafts` as the API does; pages are stored with
 :func:`pipelines.persist.store_tracklist` as the crawler does.
 """
 
@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.items import TracklistItem
 from crawler.pages.types import NamedLink, TrackEntry, TracklistPage
-from pipelines import conflicts, drafts
-from pipelines.edit_errors import Invalid
 from pipelines.persist import StoreResult, store_tracklist
+from service.editing import conflicts, drafts
+from service.editing.errors import Invalid
 from store.db import make_session_factory, run_transaction
 from store.models import (
     OutboxEvent,

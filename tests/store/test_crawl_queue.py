@@ -123,6 +123,29 @@ def test_duplicates_of_finished_requests_and_junk_are_dropped(queue: CrawlQueue)
     assert queue.depth() == 0
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        '{"url": "https://x/"}',
+        '{"url": "https://x/", "correlation_id": null}',
+        '{"url": "https://x/", "correlation_id": 5}',
+        '{"url": "https://x/", "correlation_id": "not-a-uuid"}',
+        b"\xff\xfe",
+        "[]",
+    ],
+)
+def test_malformed_messages_are_value_errors(message: str | bytes) -> None:
+    with pytest.raises(ValueError):  # what take() skips; a KeyError would escape it
+        CrawlJob.from_message(message)
+
+
+def test_a_malformed_message_does_not_lose_the_good_ones_beside_it(queue: CrawlQueue) -> None:
+    correlation_id = str(queue.submit(URL).correlation_id)
+    queue.redis.lpush(queue.key, '{"url": "https://x/"}')  # no correlation id
+    taken = queue.take(10, "w", lease_seconds=60)
+    assert [job.correlation_id for job in taken] == [correlation_id]
+
+
 def test_finish_requires_a_final_status(queue: CrawlQueue) -> None:
     with session_scope(queue.sessions) as session, pytest.raises(ValueError, match="final"):
         finish_request(session, str(uuid.uuid4()), "running")

@@ -86,6 +86,7 @@ def test_cli_upgrade_is_idempotent(any_database_url: str, tmp_path: Path) -> Non
     assert "up to date" in current.stdout
 
 
+@pytest.mark.programs
 def test_cli_default_is_an_embedded_sqlite_file(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKLIST_")}
     env["TRACKLIST_DATA_DIR"] = str(tmp_path / "data")
@@ -102,6 +103,7 @@ def test_cli_default_is_an_embedded_sqlite_file(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "tracklists.db").stat().st_size > 0
 
 
+@pytest.mark.programs
 def test_cli_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     result = _cli("postgresql://postgres@127.0.0.1:1/nothing", "current", cwd=tmp_path)
     assert result.returncode == 1

@@ -28,10 +28,10 @@ from support.private_redis import PrivateRedis, redis_server_available
 from support.service import Up, free_port, wait_for
 from support.tcpproxy import TcpProxy
 
+from config.settings import load_settings
 from crawler.localsite import LocalSite, robots_txt
 from crawler.localsite.synthetic import add_distinct_tracklists
-from pipelines.consumers import Topology
-from store.config import load_settings
+from messaging.consumers import Topology
 from store.crawl_queue import CrawlQueue
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade

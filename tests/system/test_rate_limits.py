@@ -23,7 +23,7 @@ from support.load import Load, Sample
 from support.service import Up, free_port, wait_for
 from system_fixtures import System
 
-from api.accounts import create_user
+from service.accounts import create_user
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

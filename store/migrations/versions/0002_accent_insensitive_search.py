@@ -7,7 +7,7 @@ indexed directly), then indexes the folded DJ and source names with trigram GIN 
 Track names need nothing new: ``tracks.*_normalized`` are already folded by the parsers.
 
 SQLite gets nothing here: the API registers a Python ``tracklists_fold`` on its connections
-(see ``api/search_query.py``).
+(see ``service/search/candidates.py``).
 
 Revision ID: 0002
 Revises: 0001

@@ -5,7 +5,7 @@ GIN scans per query (20-100 ms on a million entries). Names are made of words, a
 a typo in a word, so PostgreSQL gets:
 
 - ``tracklists_words(text)``: the distinct words of a folded name (split at spaces, ``&`` and
-  brackets, which is all :func:`crawler.pages.identity.normalize` leaves between words);
+  brackets, which is all :func:`domain.identity.normalize` leaves between words);
 - ``ix_tracks_words``: a GIN index on the words of ``artist_normalized || ' ' ||
   title_normalized``, so "tracks having one of these words" is one small index scan;
 - ``track_words``: every distinct word of the catalogue (tens of thousands of rows, not
@@ -16,7 +16,7 @@ a typo in a word, so PostgreSQL gets:
   deadlock); a word added twice by two transactions at once is harmless (lookups group by
   word).
 
-SQLite gets nothing: its search is a substring match (see ``api/search_query.py``).
+SQLite gets nothing: its search is a substring match (see ``service/search/candidates.py``).
 
 Revision ID: 0008
 Revises: 0007
@@ -32,7 +32,7 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Keep in step with api.track_words.WORD_BREAK.
+# Keep in step with service.search.track_words.WORD_BREAK.
 _WORDS_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION tracklists_words(text) RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$

@@ -16,6 +16,8 @@ import requests
 from crawler.localsite import LocalSite, Rule, http_date, robots_txt
 from crawler.localsite.pages import PageStore, strip_header_dump
 
+pytestmark = pytest.mark.programs
+
 BICEP = "/tracklist/2hjnqr0t/bicep-nts-radio-2022-06-16.html"
 ROOT = Path(__file__).resolve().parents[3]
 

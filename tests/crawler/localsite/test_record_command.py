@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from cli.main import main
 from crawler.localsite import LocalSite, Rule, robots_txt
 
+pytestmark = pytest.mark.programs
+
 BICEP = "/tracklist/2hjnqr0t/bicep-nts-radio-2022-06-16.html"
 HOME = "/"
 

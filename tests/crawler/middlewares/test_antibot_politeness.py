@@ -11,6 +11,8 @@ from politeness_crawl import TOLERANCE, TRACKLISTS, run_crawl
 from crawler.localsite import LocalSite, Rule, robots_txt
 from crawler.pages import classify
 
+pytestmark = pytest.mark.programs
+
 ANTIBOT_FILES = {
     "challenge": "challenge_jsforward_tracklist-2hjnqr0t_2023.html",
     "captcha": "captcha_image_tracklist-25fhn7c9_2026.excerpt.html",

@@ -5,10 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from politeness_crawl import TOLERANCE, TRACKLISTS, gaps, run_crawl
 
 from crawler.localsite import LocalSite, Rule, http_date, robots_txt
 from crawler.middlewares.retry import parse_retry_after
+
+pytestmark = pytest.mark.programs
 
 
 def test_parse_retry_after() -> None:

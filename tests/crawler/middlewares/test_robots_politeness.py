@@ -9,6 +9,8 @@ from politeness_crawl import TOLERANCE, TRACKLISTS, USER_AGENT, gaps, run_crawl
 
 from crawler.localsite import LocalSite, Rule, robots_txt
 
+pytestmark = pytest.mark.programs
+
 
 @pytest.mark.parametrize(
     ("crawl_delay", "download_delay", "expected_gap"),

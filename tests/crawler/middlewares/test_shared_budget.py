@@ -13,6 +13,8 @@ from politeness_crawl import REDIS_URL, TOLERANCE, TRACKLISTS, USER_AGENT, gaps,
 from crawler.localsite import LocalSite, RequestRecord
 from crawler.middlewares.budget import LocalBudget, RedisBudget
 
+pytestmark = pytest.mark.programs
+
 PAGES = TRACKLISTS[:3]
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.pages.identity import normalize, track_key
+from domain.identity import normalize, track_key
 
 
 @pytest.mark.parametrize(

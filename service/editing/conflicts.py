@@ -1,0 +1,140 @@
+"""Re-crawls that disagree with a published human edit, and how editors resolve them.
+
+While the current version is an ``edit`` or a ``rollback``, a crawl never replaces it:
+:func:`hold_crawl` (called by :func:`pipelines.persist.store_tracklist`) keeps a changed page as
+an unpublished ``crawl`` version and opens a conflict, or moves the open one forward to the
+newest crawl. A page equal to the latest crawled version is a no-op, so re-crawling an
+unchanged page never opens a second conflict.
+
+An editor resolves an open conflict with :func:`resolve`: ``keep`` the edit (dismiss),
+``accept`` the crawl (its document is published as a new ``crawl`` version), or ``merge``
+(publish an open draft, typically started from the crawled version).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.editing.drafts import publish_draft
+from service.editing.errors import Conflict, Invalid, NotFound, Problem
+from service.editing.versions import (
+    content_hash,
+    locked_tracklist,
+    next_number,
+    publish,
+    version_of,
+)
+from store.models import Tracklist, TracklistConflict, TracklistVersion, utcnow
+
+Action = Literal["keep", "accept", "merge"]
+_STATUS_OF: dict[str, str] = {"keep": "kept", "accept": "accepted", "merge": "merged"}
+
+
+def hold_crawl(
+    session: Session, tracklist: Tracklist, current: TracklistVersion, content: dict[str, Any]
+) -> bool:
+    """Keep a crawled document beside the human ``current`` version; False if nothing new.
+
+    A changed page becomes an unpublished version; a conflict is opened when it differs from
+    what is published (the page may have come to agree with the edit), or the open conflict
+    now points at it.
+    """
+    digest = content_hash(content)
+    latest_crawl = session.scalars(
+        select(TracklistVersion.content_hash)
+        .where(TracklistVersion.tracklist_id == tracklist.id, TracklistVersion.origin == "crawl")
+        .order_by(TracklistVersion.version.desc())
+        .limit(1)
+    ).first()
+    if latest_crawl == digest:
+        return False
+    held = TracklistVersion(
+        tracklist_id=tracklist.id,
+        version=next_number(session, tracklist.id),
+        origin="crawl",
+        published=False,
+        content=content,
+        content_hash=digest,
+        reason=f"page changed on re-crawl; held back: version {current.version} is a human edit",
+    )
+    session.add(held)
+    open_conflict = _open_conflict(session, tracklist.id)
+    if open_conflict is not None:
+        open_conflict.crawl_version = held.version
+    elif digest != current.content_hash:
+        session.add(
+            TracklistConflict(
+                tracklist_id=tracklist.id,
+                edit_version=current.version,
+                crawl_version=held.version,
+                status="open",
+            )
+        )
+    session.flush()
+    return True
+
+
+def conflicts_of(session: Session, tracklist_id: uuid.UUID) -> list[TracklistConflict]:
+    """The tracklist's conflicts, newest first; :class:`NotFound` for no tracklist."""
+    if session.get(Tracklist, tracklist_id) is None:
+        raise NotFound(f"no tracklist {tracklist_id}")
+    return list(
+        session.scalars(
+            select(TracklistConflict)
+            .where(TracklistConflict.tracklist_id == tracklist_id)
+            .order_by(TracklistConflict.created_at.desc(), TracklistConflict.id)
+        )
+    )
+
+
+def resolve(
+    session: Session,
+    tracklist_id: uuid.UUID,
+    conflict_id: uuid.UUID,
+    action: Action,
+    *,
+    editor: str,
+    reason: str | None = None,
+    draft_id: uuid.UUID | None = None,
+) -> TracklistConflict:
+    """Close an open conflict as ``editor``; :class:`Conflict` if it is closed already."""
+    tracklist = locked_tracklist(session, tracklist_id)
+    conflict = session.get(TracklistConflict, conflict_id)
+    if conflict is None or conflict.tracklist_id != tracklist_id:
+        raise NotFound(f"tracklist {tracklist_id} has no conflict {conflict_id}")
+    if conflict.status != "open":
+        raise Conflict(f"conflict {conflict_id} is already resolved ({conflict.status})")
+    if action == "accept":
+        crawled = version_of(session, tracklist_id, conflict.crawl_version)
+        conflict.resolution_version = publish(
+            session,
+            tracklist,
+            crawled.content,
+            origin="crawl",
+            author=editor,
+            reason=reason or f"accepted crawled version {crawled.version}",
+            base_version=crawled.version,
+        ).version
+    elif action == "merge":
+        if draft_id is None:
+            raise Invalid([Problem("draft_id", "merging needs the draft to publish")])
+        conflict.resolution_version = publish_draft(
+            session, tracklist_id, draft_id, editor=editor, reason=reason
+        ).version
+    conflict.status = _STATUS_OF[action]
+    conflict.resolved_by = editor
+    conflict.resolved_at = utcnow()
+    session.flush()
+    return conflict
+
+
+def _open_conflict(session: Session, tracklist_id: uuid.UUID) -> TracklistConflict | None:
+    return session.scalars(
+        select(TracklistConflict).where(
+            TracklistConflict.tracklist_id == tracklist_id, TracklistConflict.status == "open"
+        )
+    ).one_or_none()
