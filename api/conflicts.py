@@ -1,10 +1,12 @@
-"""``{prefix}/tracklist/{id}/conflicts``: re-crawls held back because a person edited the set.
+"""``{prefix}/tracklist/{id}/conflicts``: re-crawls held back for an editor.
 
-When the current version is a human edit and the page changed on the site, the crawl is kept
-as an unpublished version and a conflict is opened (see :mod:`service.editing.conflicts`). An editor
-resolves it: ``keep`` the edit, ``accept`` the crawl (published as a new version), or
-``merge``: publish a draft (typically created with ``from_version`` = the crawl and corrected).
-Listing needs the reader role, resolving the editor role.
+A crawl is kept as an unpublished version with an open conflict (see
+:mod:`service.editing.conflicts`) when the current version is a human edit and the page
+changed on the site (``kind`` ``edit``), or when the page looked cut short (``short_page``,
+with its ``reason``). An editor resolves it: ``keep`` what is published, ``accept`` the
+crawl (published as a new version), or ``merge``: publish a draft (typically created with
+``from_version`` = the crawl and corrected). Listing needs the reader role, resolving the
+editor role.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import marshmallow as ma
 from flask import url_for
 
 from api.edit_schemas import ConflictListSchema, ConflictSchema, ResolveSchema
@@ -32,6 +35,8 @@ def _view(conflict: TracklistConflict) -> dict[str, Any]:
             "id",
             "tracklist_id",
             "status",
+            "kind",
+            "reason",
             "edit_version",
             "crawl_version",
             "resolution_version",
@@ -41,10 +46,32 @@ def _view(conflict: TracklistConflict) -> dict[str, Any]:
         )
     }
     versions: dict[str, Any] = {"from": conflict.edit_version, "to": conflict.crawl_version}
-    shown["diff_url"] = url_for(
-        "versions.diff_versions", tracklist_id=conflict.tracklist_id, **versions
+    shown["diff_url"] = (
+        url_for("versions.diff_versions", tracklist_id=conflict.tracklist_id, **versions)
+        if conflict.edit_version
+        else None  # a held first crawl: nothing published to compare with
     )
     return shown
+
+
+class ReviewArgsSchema(ma.Schema):
+    """Which open conflicts to list."""
+
+    kind = ma.fields.String(
+        validate=ma.validate.OneOf((conflicts.EDIT, conflicts.SHORT_PAGE)),
+        metadata={"description": "only this kind (edit | short_page)"},
+    )
+    limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(1, 1000))
+
+
+@bp.route("/conflicts", methods=["GET"])
+@require_role("editor")
+@bp.arguments(ReviewArgsSchema(), location="query")
+@bp.response(200, ConflictListSchema)
+def review_list(args: dict[str, Any]) -> dict[str, Any]:
+    """Every open conflict, oldest first: held crawls waiting for an editor."""
+    found = conflicts.open_conflicts(db.session, args.get("kind"), args["limit"])
+    return {"conflicts": [_view(conflict) for conflict in found]}
 
 
 @bp.route("/<uuid:tracklist_id>/conflicts", methods=["GET"])

@@ -139,7 +139,7 @@ def _tracklist(body: dict[str, Any]) -> Tracklist:
     else:
         found = stored_by_url(session, canonical_url(body["tracklist_url"], "tracklist_url"))
         what = body["tracklist_url"]
-    if found is None:
+    if found is None or not found.is_published:
         raise ApiProblem(
             404, f"tracklist {what} is not stored; request it with POST /tracklist first"
         )

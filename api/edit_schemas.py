@@ -235,21 +235,32 @@ class DiffSchema(ma.Schema):
 
 
 class ConflictSchema(ma.Schema):
-    """A re-crawl that disagrees with a published edit."""
+    """A re-crawl held back for an editor: it disagrees with an edit, or looks cut short."""
 
     id = ma.fields.UUID(required=True)
     tracklist_id = ma.fields.UUID(required=True)
     status = ma.fields.String(
         required=True, metadata={"description": " | ".join(CONFLICT_STATUSES)}
     )
-    edit_version = ma.fields.Integer(required=True)
+    kind = ma.fields.String(
+        required=True,
+        metadata={"description": "edit (a human edit is published) | short_page (cut short)"},
+    )
+    reason = ma.fields.String(
+        allow_none=True, required=True, metadata={"description": "why a short page was held"}
+    )
+    edit_version = ma.fields.Integer(
+        required=True, metadata={"description": "published when it was held (0: none yet)"}
+    )
     crawl_version = ma.fields.Integer(required=True)
     resolution_version = ma.fields.Integer(allow_none=True, required=True)
     resolved_by = ma.fields.String(allow_none=True, required=True)
     resolved_at = ma.fields.DateTime(allow_none=True, required=True)
     created_at = ma.fields.DateTime(required=True)
     diff_url = ma.fields.String(
-        required=True, metadata={"description": "the edit against the crawl"}
+        allow_none=True,
+        required=True,
+        metadata={"description": "the published version against the crawl (none: nothing is)"},
     )
 
 

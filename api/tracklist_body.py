@@ -30,7 +30,10 @@ def tracklist_body(tracklist_id: uuid.UUID, include_transitions: bool) -> tuple[
 
     def read() -> tuple[int, str] | None:
         row = db.session.execute(
-            select(Tracklist.version, Tracklist.updated_at).where(Tracklist.id == tracklist_id)
+            select(Tracklist.version, Tracklist.updated_at).where(
+                Tracklist.id == tracklist_id,
+                Tracklist.version > 0,  # held: nothing to serve
+            )
         ).one_or_none()
         return None if row is None else (row.version, row.updated_at.isoformat())
 
@@ -43,7 +46,7 @@ def tracklist_body(tracklist_id: uuid.UUID, include_transitions: bool) -> tuple[
         return cached, True
     session = db.session
     tracklist = session.get(Tracklist, tracklist_id)
-    if tracklist is None:  # deleted between the two reads
+    if tracklist is None or not tracklist.is_published:  # deleted between the two reads
         return None
     entries = list(
         session.scalars(

@@ -36,7 +36,7 @@ LABELLED: tuple[tuple[str, str, str, str | None], ...] = (
     (
         "tracklists_crawler_blocked",
         "Anti-bot pages met",
-        r"antibot/(challenge|captcha|ip_blocked)",
+        r"antibot/(challenge|captcha|ip_blocked|decoy)",
         "page_type",
     ),
     ("tracklists_crawler_retries", "Retried requests", r"retry/count", None),

@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 
 from crawler.items import TracklistItem
 from crawler.pages import NamedLink, TrackEntry, TracklistPage, to_document
+from domain.integrity import short_page_reason
 from domain.site import dj_slug, source_ids
-from service.editing.conflicts import hold_crawl
+from service.editing.conflicts import hold_crawl, hold_short_page, supersede_short_page
 from service.editing.versions import catalog_payload, content_hash, next_number, slugify
 from service.entry_rows import (
     EntryRow,
@@ -58,6 +59,7 @@ class StoreResult:
     outcome: Outcome
     version: int
     track_count: int
+    short_page: str | None = None  # why the page was held as cut short
 
 
 def version_content(item: TracklistItem) -> dict[str, Any]:
@@ -81,6 +83,14 @@ def store_tracklist(session: Session, item: TracklistItem) -> StoreResult:
         query = query.with_for_update()  # one writer per tracklist at a time
     tracklist = session.scalars(query).one_or_none()
     now = utcnow()
+    published = tracklist is not None and tracklist.version > 0
+    short = short_page_reason(
+        declared_rows=page.declared_row_count,
+        declared_tracks=page.declared_track_count,
+        parsed_rows=page.parsed_row_count,
+        entries=len(page.entries),
+        replaced_entries=tracklist.track_count if tracklist is not None and published else None,
+    )
 
     if tracklist is not None:
         current = session.scalars(
@@ -91,28 +101,34 @@ def store_tracklist(session: Session, item: TracklistItem) -> StoreResult:
         ).one_or_none()
         tracklist.scraped_at = now
         tracklist.source_html_hash = item.html_sha256
-        tracklist.status = "active"
+        if published:
+            tracklist.status = "active"  # the site serves it again, whatever it did before
         if current is not None and current.origin in HUMAN_ORIGINS:
             held = hold_crawl(session, tracklist, current, content)
             if held:  # DJs and sources are not edited by people: keep them as the page says
                 _link_heading(session, tracklist.id, page)
             outcome: Outcome = "held" if held else "unchanged"
             return StoreResult(tracklist.id, outcome, tracklist.version, tracklist.track_count)
+        if short:
+            hold_short_page(session, tracklist, content, short)
+            return StoreResult(
+                tracklist.id, "held", tracklist.version, tracklist.track_count, short
+            )
         if current is not None and current.content_hash == digest:
+            supersede_short_page(session, tracklist.id)  # the page is whole again
             return StoreResult(tracklist.id, "unchanged", tracklist.version, tracklist.track_count)
-        outcome = "updated"
+        outcome = "updated" if published else "created"
         tracklist.version = next_number(session, tracklist.id)
+        tracklist.status = "active"
+        supersede_short_page(session, tracklist.id)
+    elif short:
+        return _hold_first_crawl(session, item, content, short)
     else:
         outcome = "created"
         tracklist = Tracklist(site_id=page.tracklist_id, version=1, scraped_at=now)
         session.add(tracklist)
 
-    tracklist.url = page.url or item.fetched_url
-    tracklist.title = page.title
-    tracklist.set_date = date.fromisoformat(page.date) if page.date else None
-    tracklist.genres = list(page.genres)
-    tracklist.track_count = len(page.entries)
-    tracklist.source_html_hash = item.html_sha256
+    _set_heading(tracklist, item)
     session.flush()
 
     _link_heading(session, tracklist.id, page)
@@ -151,6 +167,34 @@ def store_tracklist(session: Session, item: TracklistItem) -> StoreResult:
         correlation_id=item.correlation_id,
     )
     return StoreResult(tracklist.id, outcome, tracklist.version, tracklist.track_count)
+
+
+def _set_heading(tracklist: Tracklist, item: TracklistItem) -> None:
+    page = item.page
+    tracklist.url = page.url or item.fetched_url
+    tracklist.title = page.title
+    tracklist.set_date = date.fromisoformat(page.date) if page.date else None
+    tracklist.genres = list(page.genres)
+    tracklist.track_count = len(page.entries)
+    tracklist.source_html_hash = item.html_sha256
+
+
+def _hold_first_crawl(
+    session: Session, item: TracklistItem, content: dict[str, Any], reason: str
+) -> StoreResult:
+    """A first crawl that looks cut short: a ``held`` tracklist, nothing served, no event.
+
+    The row and its DJ and source links exist so an editor can find it and accept the held
+    version (which publishes it); it has no published version (``version`` 0) and no rows.
+    """
+    tracklist = Tracklist(site_id=item.page.tracklist_id, version=0, status="held")
+    _set_heading(tracklist, item)
+    tracklist.track_count = 0
+    session.add(tracklist)
+    session.flush()
+    _link_heading(session, tracklist.id, item.page)
+    hold_short_page(session, tracklist, content, reason)
+    return StoreResult(tracklist.id, "held", 0, 0, reason)
 
 
 def _link_heading(session: Session, tracklist_id: uuid.UUID, page: TracklistPage) -> None:

@@ -26,9 +26,22 @@ log = logging.getLogger(__name__)
 
 
 def store_and_finish(session: Session, item: TracklistItem) -> StoreResult:
-    """Store ``item`` and mark its crawl request done, in the same transaction."""
+    """Store ``item`` and record its crawl request's outcome, in the same transaction.
+
+    ``done``, or ``held`` (with the reason) when the page looked cut short and was kept for
+    an editor instead of published.
+    """
     result = store_tracklist(session, item)
-    finish_request(session, item.correlation_id, "done", tracklist_id=result.tracklist_id)
+    if result.short_page:
+        finish_request(
+            session,
+            item.correlation_id,
+            "held",
+            error=f"held for review: {result.short_page}",
+            tracklist_id=result.tracklist_id,
+        )
+    else:
+        finish_request(session, item.correlation_id, "done", tracklist_id=result.tracklist_id)
     return result
 
 

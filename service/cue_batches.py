@@ -133,7 +133,9 @@ def _find(session: Session, raw: str) -> tuple[Tracklist | None, str | None]:
         pass
     else:
         found = session.get(Tracklist, tracklist_id)
-        return found, None if found else f"no stored tracklist {tracklist_id}"
+        if found is None or not found.is_published:
+            return None, f"no stored tracklist {tracklist_id}"
+        return found, None
     try:
         url = canonical_public_url(text)
     except UrlRejected as exc:

@@ -95,11 +95,16 @@ def decide(
 
 
 def stored_by_url(session: Session, url: str) -> Tracklist | None:
-    """The stored tracklist of a canonical URL, found by the site's id (hosts may differ)."""
+    """The published tracklist of a canonical URL, found by the site's id (hosts may differ).
+
+    A held first crawl (nothing published yet) is not stored for anyone but its editors.
+    """
     site_id = tracklist_site_id(url)
     if site_id is None:
         return None
-    return session.scalars(select(Tracklist).where(Tracklist.site_id == site_id)).first()
+    return session.scalars(
+        select(Tracklist).where(Tracklist.site_id == site_id, Tracklist.version > 0)
+    ).first()
 
 
 def is_fresh(tracklist: Tracklist, max_age: timedelta) -> bool:

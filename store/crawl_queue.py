@@ -1,6 +1,7 @@
 """On-demand crawl requests: the table is the truth, Redis is the fast path.
 
-A request is a ``crawl_requests`` row (queued -> running -> done | failed | blocked) and a
+A request is a ``crawl_requests`` row (queued -> running -> done | failed | blocked | held;
+held: the page looked cut short and waits for an editor) and a
 JSON message in a Redis list that workers pop. Popping is destructive, so a worker that is
 killed loses what it held in memory, and Redis here may keep nothing across a restart. Neither
 loses a request, because:
@@ -33,7 +34,7 @@ from store.models import CrawlRequest, utcnow
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE_KEY = "tracklists:crawl:requests"
-FINAL_STATUSES = frozenset({"done", "failed", "blocked"})
+FINAL_STATUSES = frozenset({"done", "failed", "blocked", "held"})
 
 
 @dataclass(frozen=True, slots=True)

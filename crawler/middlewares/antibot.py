@@ -7,6 +7,12 @@ page pauses its host with a doubling backoff (``TRACKLIST_ANTIBOT_BACKOFF_BASE``
 :data:`antibot_detected` signal and fails the request with :class:`BlockedByAntiBot`, so the
 page never reaches a callback and is never stored as an (empty) tracklist. Nothing here
 answers a challenge, solves a captcha or changes how the crawler looks.
+
+A decoy (a tracklist page with invented names, :class:`crawler.pages.DecoyPage`) can only be
+told once its rows are parsed, in the spider: the spider sends :data:`blocked_page_parsed`
+and the decoy is handled here like any other anti-bot page (counted, host paused with the
+same doubling backoff). A host's run of anti-bot pages ends with an ordinary page: at once
+for listings, and for tracklist pages once a tracklist from the host is kept (scraped).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response, TextResponse
 
@@ -31,6 +38,9 @@ logger = logging.getLogger(__name__)
 #: Signal sent with ``request``, ``response``, ``page_type`` and ``pause`` (seconds) when an
 #: anti-bot page is met; the crawl-request tracker marks the request blocked on it.
 antibot_detected = object()
+#: Signal a spider sends with ``request``, ``response`` and ``page_type`` when parsing shows an
+#: anti-bot answer the response alone did not (a decoy page).
+blocked_page_parsed = object()
 
 
 class BlockedByAntiBot(IgnoreRequest):
@@ -59,6 +69,8 @@ class AntiBotMiddleware:
         self._max = settings.getfloat("TRACKLIST_ANTIBOT_BACKOFF_MAX", defaults.ANTIBOT_BACKOFF_MAX)
         # Consecutive anti-bot pages per host: each one doubles the pause.
         self._strikes: dict[str, int] = {}
+        crawler.signals.connect(self._on_blocked_page_parsed, signal=blocked_page_parsed)
+        crawler.signals.connect(self._on_item_scraped, signal=signals.item_scraped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -77,14 +89,30 @@ class AntiBotMiddleware:
             return response
         page_type = classify(response.body, response.url)
         request.meta[defaults.META_PAGE_TYPE] = page_type
-        host = host_key(request)
         if page_type not in defaults.BLOCKING_PAGE_TYPES:
-            self._strikes.pop(host, None)
+            if page_type != "tracklist":  # a tracklist's verdict comes once it is parsed
+                self._strikes.pop(host_key(request), None)
             return response
+        await self._block(request, response, page_type)
+        raise BlockedByAntiBot(page_type, request.url)
+
+    async def _on_blocked_page_parsed(
+        self, request: Request, response: Response, page_type: str
+    ) -> None:
+        await self._block(request, response, page_type)
+
+    def _on_item_scraped(self, response: Response) -> None:
+        if response.request is not None:
+            self._strikes.pop(host_key(response.request), None)
+
+    async def _block(self, request: Request, response: Response, page_type: str) -> None:
+        """Count an anti-bot page, pause its host (doubling per page in a row), tell listeners."""
+        host = host_key(request)
         strikes = self._strikes[host] = self._strikes.get(host, 0) + 1
         pause = await self._policy.defer(host, self.pause_for(strikes), f"antibot_{page_type}")
         request.meta[defaults.META_BLOCKED] = page_type
         stats = self._crawler.stats
+        assert stats is not None
         stats.inc_value(f"antibot/{page_type}")
         stats.inc_value("antibot/blocked")
         logger.warning(
@@ -102,4 +130,3 @@ class AntiBotMiddleware:
             page_type=page_type,
             pause=pause,
         )
-        raise BlockedByAntiBot(page_type, request.url)

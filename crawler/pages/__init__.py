@@ -7,13 +7,14 @@ so spiders, pipelines, the CLI, tests and benchmarks all share it.
   media-link JSON, DJ "load more" JSON).
 - :func:`classify` only says what a body is.
 - :func:`to_document` gives the JSON document of ``shared/real-pages/expected``.
-- Anti-bot pages raise :class:`BlockedPage`; every other failure is a :class:`ParseError`;
-  both are :class:`PageError`.
+- Anti-bot pages raise :class:`BlockedPage` (a decoy tracklist, detected from its rows,
+  :class:`DecoyPage`); every other failure is a :class:`ParseError`; both are
+  :class:`PageError`.
 """
 
 from crawler.pages.classify import PAGE_TYPES
 from crawler.pages.document import blocked_document, to_document
-from crawler.pages.errors import BlockedPage, PageError, ParseError
+from crawler.pages.errors import DECOY, BlockedPage, DecoyPage, PageError, ParseError
 from crawler.pages.parse import classify, parse_page
 from crawler.pages.types import (
     ListingPage,
@@ -28,8 +29,10 @@ from crawler.pages.types import (
 )
 
 __all__ = [
+    "DECOY",
     "PAGE_TYPES",
     "BlockedPage",
+    "DecoyPage",
     "ListingPage",
     "MashupPart",
     "MediaLink",

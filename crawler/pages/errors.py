@@ -9,6 +9,8 @@ to be.
 from __future__ import annotations
 
 BLOCKED_PAGE_TYPES = frozenset({"challenge", "captcha", "ip_blocked"})
+# A decoy looks like a tracklist until its rows are read, so classification never returns it.
+DECOY = "decoy"
 
 
 class PageError(Exception):
@@ -49,3 +51,20 @@ class BlockedPage(PageError):
 
     def __reduce__(self) -> tuple[type[BlockedPage], tuple[str, str | None]]:
         return (type(self), (self.page_type, self.url))
+
+
+class DecoyPage(BlockedPage):
+    """A tracklist page served to suspected bots: real layout, invented track names.
+
+    The site randomises one part of every row's name in what it shows (the visible credit,
+    ``byArtist``, the artwork's alt text) and keeps the real one only in the row's microdata
+    ``name`` and track link. ``evidence`` says how many rows disagree.
+    """
+
+    def __init__(self, url: str | None, evidence: str) -> None:
+        PageError.__init__(self, DECOY, f"anti-bot page (decoy): {evidence}")
+        self.url = url
+        self.evidence = evidence
+
+    def __reduce__(self) -> tuple[type[BlockedPage], tuple[str | None, str]]:  # type: ignore[override]
+        return (type(self), (self.url, self.evidence))

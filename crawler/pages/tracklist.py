@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
 
 from lxml import etree
 
 from crawler.pages.cues import parse_cue_script
 from crawler.pages.dom import clean, first, text_of, to_int
-from crawler.pages.errors import ParseError
+from crawler.pages.errors import DecoyPage, ParseError
 from crawler.pages.media import set_recordings
 from crawler.pages.rows import RowFacts, read_row
 from crawler.pages.types import MashupPart, NamedLink, TrackEntry, TracklistPage
@@ -25,7 +26,11 @@ _MUSIC_STYLES = _XP("//*[@id='tl_music_styles']")
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})\s*$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _KIND = "tracklist"
+# A decoy needs at least this many rows whose microdata disagrees, and more than half of them.
 _DECOY_MIN_ROWS = 3
+# Below this similarity, a visible artist or title is another name, not an edit of the stored
+# one (typos, "(US)" suffixes and cut-short names score far higher; random words far lower).
+_SAME_NAME_SIMILARITY = 0.6
 
 
 @dataclass(slots=True)
@@ -97,9 +102,9 @@ def parse_tracklist(root: etree._Element, page_text: str, url: str | None) -> Tr
         )
     elif declared_rows is None and len(facts) != len(elements):
         warnings.append(f"{len(elements)} div.tlpItem rows but {len(facts)} were parsed")
-    decoy = _microdata_disagreement(facts)
-    if decoy:
-        warnings.append(decoy)
+    evidence = _decoy_evidence(facts)
+    if evidence:
+        raise DecoyPage(canonical, evidence)
     djs = _links(heading, DJ_LINK) or tuple(
         NamedLink(name, None) for name in _tab_metas(tab, "author")
     )
@@ -121,23 +126,37 @@ def parse_tracklist(root: etree._Element, page_text: str, url: str | None) -> Tr
     )
 
 
-def _microdata_disagreement(facts: list[RowFacts]) -> str | None:
-    """Flag decoy pages: the site serves flagged clients real layouts with randomised names.
+def _decoy_evidence(facts: list[RowFacts]) -> str | None:
+    """Why this page is a decoy (the site's answer to suspected bots), or None.
 
-    On genuine pages a row's microdata ``name`` matches its visible credit (the shown text
-    only adds "(Acappella)"-style extras), so most rows disagreeing is the tell.
+    On genuine pages a row's microdata ``name`` says what its visible credit says, give or
+    take an edit, a cut-short stored name or an "(Acappella)"-style extra. A decoy shows
+    another artist or title on most rows while the microdata keeps the real ones.
     """
     checked = [fact for fact in facts if fact.microdata_name]
-    differing = sum(
-        normalize(fact.microdata_name or "") != normalize(fact.text.value_display)
-        for fact in checked
-    )
-    if len(checked) >= _DECOY_MIN_ROWS and differing * 2 > len(checked):
+    differing = sum(_names_another_track(fact) for fact in checked)
+    if differing >= _DECOY_MIN_ROWS and differing * 2 > len(checked):
         return (
             f"visible track names differ from the page's microdata on {differing} of "
-            f"{len(checked)} rows (possible decoy page)"
+            f"{len(checked)} rows"
         )
     return None
+
+
+def _names_another_track(fact: RowFacts) -> bool:
+    """True when the visible artist or title is another name than the microdata's."""
+    stored = (fact.microdata_name or "").split(" - ", 1)
+    shown = fact.text.value_display.split(" - ", 1)
+    if len(stored) != len(shown):
+        return _another_name(" ".join(stored), " ".join(shown))
+    return any(_another_name(a, b) for a, b in zip(stored, shown, strict=True))
+
+
+def _another_name(stored: str, shown: str) -> bool:
+    a, b = normalize(stored), normalize(shown)
+    if a.startswith(b) or b.startswith(a):  # equal, or one cut short or extended
+        return False
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() < _SAME_NAME_SIMILARITY
 
 
 def _entries(facts: list[RowFacts], script_cues: dict[str, int]) -> tuple[TrackEntry, ...]:

@@ -22,7 +22,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawler.items import TracklistItem
-from crawler.middlewares.antibot import BlockedByAntiBot
+from crawler.middlewares.antibot import BlockedByAntiBot, blocked_page_parsed
 from crawler.pages import BlockedPage, ParseError, TracklistPage, parse_page
 from domain.site import SITE_HOSTS
 
@@ -91,8 +91,15 @@ class SiteSpider(scrapy.Spider):
                 self._parsers(), parse_page, response.body, response.url
             )
         except BlockedPage as exc:
-            self.count(f"antibot/{exc.page_type}")
-            self.request_failed(response.request, "blocked", f"{exc.page_type} page")
+            # Only parsing tells a decoy: the anti-bot middleware counts it and pauses the
+            # host as for a challenge. Nothing of the page is stored.
+            await self.crawler.signals.send_catch_log_async(
+                signal=blocked_page_parsed,
+                request=response.request,
+                response=response,
+                page_type=exc.page_type,
+            )
+            self.request_failed(response.request, "blocked", str(exc))
             return
         except ParseError as exc:
             self.count(f"parse/errors/{exc.page_type}")

@@ -1,10 +1,17 @@
-"""Re-crawls that disagree with a published human edit, and how editors resolve them.
+"""Re-crawls held back for an editor, and how editors resolve them.
 
-While the current version is an ``edit`` or a ``rollback``, a crawl never replaces it:
-:func:`hold_crawl` (called by :func:`pipelines.persist.store_tracklist`) keeps a changed page as
-an unpublished ``crawl`` version and opens a conflict, or moves the open one forward to the
-newest crawl. A page equal to the latest crawled version is a no-op, so re-crawling an
-unchanged page never opens a second conflict.
+Two kinds (``TracklistConflict.kind``), both kept as an unpublished ``crawl`` version beside
+what is published, and never served until an editor accepts them:
+
+- ``edit``: while the current version is an ``edit`` or a ``rollback``, a crawl never
+  replaces it: :func:`hold_crawl` keeps a changed page and opens a conflict, or moves the
+  open one forward to the newest crawl.
+- ``short_page``: a page that looks cut short (:func:`domain.integrity.short_page_reason`):
+  :func:`hold_short_page` keeps it with its reason. A later complete crawl that is published
+  supersedes it (:func:`supersede_short_page`).
+
+Both are called by :func:`pipelines.persist.store_tracklist`. A page equal to the latest
+crawled version is a no-op, so re-crawling an unchanged page never opens a second conflict.
 
 An editor resolves an open conflict with :func:`resolve`: ``keep`` the edit (dismiss),
 ``accept`` the crawl (its document is published as a new ``crawl`` version), or ``merge``
@@ -32,6 +39,8 @@ from store.models import Tracklist, TracklistConflict, TracklistVersion, utcnow
 
 Action = Literal["keep", "accept", "merge"]
 _STATUS_OF: dict[str, str] = {"keep": "kept", "accept": "accepted", "merge": "merged"}
+EDIT = "edit"
+SHORT_PAGE = "short_page"
 
 
 def hold_crawl(
@@ -43,6 +52,71 @@ def hold_crawl(
     what is published (the page may have come to agree with the edit), or the open conflict
     now points at it.
     """
+    reason = f"page changed on re-crawl; held back: version {current.version} is a human edit"
+    held = _held_version(session, tracklist, content, reason)
+    if held is None:
+        return False
+    open_conflict = _open_conflict(session, tracklist.id)
+    if open_conflict is not None:
+        open_conflict.crawl_version = held.version
+    elif held.content_hash != current.content_hash:
+        session.add(
+            TracklistConflict(
+                tracklist_id=tracklist.id,
+                edit_version=current.version,
+                crawl_version=held.version,
+                status="open",
+                kind=EDIT,
+            )
+        )
+    session.flush()
+    return True
+
+
+def hold_short_page(
+    session: Session, tracklist: Tracklist, content: dict[str, Any], reason: str
+) -> bool:
+    """Keep a page that looks cut short, unpublished, for an editor; False if nothing new.
+
+    The open conflict of the tracklist, if any, now points at this crawl; otherwise a
+    ``short_page`` conflict is opened against what is published (version 0: nothing yet).
+    """
+    held = _held_version(session, tracklist, content, f"held: {reason}")
+    if held is None:
+        return False
+    open_conflict = _open_conflict(session, tracklist.id)
+    if open_conflict is not None:
+        open_conflict.crawl_version = held.version
+        if open_conflict.kind == SHORT_PAGE:
+            open_conflict.reason = reason
+    else:
+        session.add(
+            TracklistConflict(
+                tracklist_id=tracklist.id,
+                edit_version=tracklist.version,
+                crawl_version=held.version,
+                status="open",
+                kind=SHORT_PAGE,
+                reason=reason,
+            )
+        )
+    session.flush()
+    return True
+
+
+def supersede_short_page(session: Session, tracklist_id: uuid.UUID) -> None:
+    """A complete crawl was just published: an open ``short_page`` conflict is moot."""
+    open_conflict = _open_conflict(session, tracklist_id)
+    if open_conflict is not None and open_conflict.kind == SHORT_PAGE:
+        open_conflict.status = "superseded"
+        open_conflict.resolved_by = "crawl"
+        open_conflict.resolved_at = utcnow()
+
+
+def _held_version(
+    session: Session, tracklist: Tracklist, content: dict[str, Any], reason: str
+) -> TracklistVersion | None:
+    """A new unpublished crawl version, or None when it equals the latest crawled one."""
     digest = content_hash(content)
     latest_crawl = session.scalars(
         select(TracklistVersion.content_hash)
@@ -51,7 +125,7 @@ def hold_crawl(
         .limit(1)
     ).first()
     if latest_crawl == digest:
-        return False
+        return None
     held = TracklistVersion(
         tracklist_id=tracklist.id,
         version=next_number(session, tracklist.id),
@@ -59,23 +133,10 @@ def hold_crawl(
         published=False,
         content=content,
         content_hash=digest,
-        reason=f"page changed on re-crawl; held back: version {current.version} is a human edit",
+        reason=reason,
     )
     session.add(held)
-    open_conflict = _open_conflict(session, tracklist.id)
-    if open_conflict is not None:
-        open_conflict.crawl_version = held.version
-    elif digest != current.content_hash:
-        session.add(
-            TracklistConflict(
-                tracklist_id=tracklist.id,
-                edit_version=current.version,
-                crawl_version=held.version,
-                status="open",
-            )
-        )
-    session.flush()
-    return True
+    return held
 
 
 def conflicts_of(session: Session, tracklist_id: uuid.UUID) -> list[TracklistConflict]:
@@ -89,6 +150,15 @@ def conflicts_of(session: Session, tracklist_id: uuid.UUID) -> list[TracklistCon
             .order_by(TracklistConflict.created_at.desc(), TracklistConflict.id)
         )
     )
+
+
+def open_conflicts(session: Session, kind: str | None, limit: int) -> list[TracklistConflict]:
+    """Every tracklist's open conflict (of ``kind`` if given), oldest first: the review list."""
+    query = select(TracklistConflict).where(TracklistConflict.status == "open")
+    if kind is not None:
+        query = query.where(TracklistConflict.kind == kind)
+    order = (TracklistConflict.created_at, TracklistConflict.id)
+    return list(session.scalars(query.order_by(*order).limit(limit)))
 
 
 def resolve(
@@ -125,6 +195,8 @@ def resolve(
         conflict.resolution_version = publish_draft(
             session, tracklist_id, draft_id, editor=editor, reason=reason
         ).version
+    if action != "keep" and tracklist.status == "held":
+        tracklist.status = "active"  # a held first crawl is served from now on
     conflict.status = _STATUS_OF[action]
     conflict.resolved_by = editor
     conflict.resolved_at = utcnow()

@@ -49,7 +49,8 @@ filtered AS MATERIALIZED (
         GROUP BY link.tracklist_id
     ) AS linked
     JOIN tracklists AS tracklist ON tracklist.id = linked.tracklist_id
-    WHERE (CAST(:start AS date) IS NULL OR tracklist.set_date >= CAST(:start AS date))
+    WHERE tracklist.version > 0
+        AND (CAST(:start AS date) IS NULL OR tracklist.set_date >= CAST(:start AS date))
         AND (CAST(:end AS date) IS NULL OR tracklist.set_date <= CAST(:end AS date))
 ),
 page AS (
@@ -180,7 +181,7 @@ def _portable_page(
     ranked = _dated(
         select(Tracklist.id, score.label("score"))
         .join(link, link.tracklist_id == Tracklist.id)
-        .where(column.in_([c.id for c in found]))
+        .where(column.in_([c.id for c in found]), Tracklist.version > 0)
         .group_by(Tracklist.id, Tracklist.set_date),
         start,
         end,

@@ -43,10 +43,12 @@ def search_tracklists(
         raise ValueError(f"search_type must be one of {', '.join(SEARCH_TYPES)}")
     pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     matching = union(*_matchers(search_type, pattern)).subquery("matching")
-    total = session.scalar(select(func.count()).select_from(matching)) or 0
+    # A held first crawl (version 0) has nothing published: it is nobody's match yet.
+    served = Tracklist.id.in_(select(matching.c.id)), Tracklist.version > 0
+    total = session.scalar(select(func.count()).select_from(Tracklist).where(*served)) or 0
     rows = session.execute(
         select(Tracklist.id, Tracklist.title, Tracklist.url, Tracklist.set_date)
-        .where(Tracklist.id.in_(select(matching.c.id)))
+        .where(*served)
         .order_by(Tracklist.set_date.is_(None), Tracklist.set_date.desc(), Tracklist.id)
         .limit(limit)
         .offset(offset)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from store.models.base import Base, Timestamped
 
 DRAFT_STATUSES = ("open", "published", "discarded")
-CONFLICT_STATUSES = ("open", "kept", "accepted", "merged")
+CONFLICT_STATUSES = ("open", "kept", "accepted", "merged", "superseded")
 
 
 class TracklistDraft(Timestamped, Base):
@@ -43,10 +43,14 @@ class TracklistDraft(Timestamped, Base):
 
 
 class TracklistConflict(Timestamped, Base):
-    """A re-crawl that disagrees with a published human edit, until an editor resolves it.
+    """A re-crawl held back for an editor: it disagrees with a human edit, or looks short.
 
-    At most one conflict per tracklist is open; a later changed crawl moves its
-    ``crawl_version`` forward instead of opening another.
+    ``kind`` is ``edit`` (the current version is a human edit) or ``short_page`` (the page
+    parsed markedly fewer rows than it declares, or would drop most rows of the version it
+    replaces; ``reason`` says which). ``edit_version`` is the version published when the
+    crawl was held (0: none yet, a held first crawl). At most one conflict per tracklist is
+    open; a later held crawl moves its ``crawl_version`` forward instead of opening another,
+    and a later complete crawl of a short page supersedes it.
     """
 
     __tablename__ = "tracklist_conflicts"
@@ -56,6 +60,8 @@ class TracklistConflict(Timestamped, Base):
     edit_version: Mapped[int] = mapped_column(Integer)
     crawl_version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="open")
+    kind: Mapped[str] = mapped_column(String(16), default="edit", server_default="edit")
+    reason: Mapped[str | None] = mapped_column(Text)
     resolution_version: Mapped[int | None] = mapped_column(Integer)
     resolved_by: Mapped[str | None] = mapped_column(String(200))
     resolved_at: Mapped[datetime | None] = mapped_column()

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base, BigId, Timestamped, utcnow
 
-CRAWL_STATUSES = ("queued", "running", "done", "failed", "blocked")
+CRAWL_STATUSES = ("queued", "running", "done", "failed", "blocked", "held")
 
 
 class CrawlRequest(Timestamped, Base):
-    """One on-demand crawl: queued -> running -> done | failed | blocked.
+    """One on-demand crawl: queued -> running -> done | failed | blocked | held.
 
     ``lease_expires_at`` and ``worker_id`` say which worker holds a running request and until
     when, so requests held by a dead worker can be found and queued again.

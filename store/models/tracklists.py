@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from store.models.base import Base, BigId, Timestamped, utcnow
 from store.models.catalogue import Dj, Source, Track
 
-TRACKLIST_STATUSES = ("active", "blocked", "gone")
+TRACKLIST_STATUSES = ("active", "blocked", "gone", "held")
 # Edits and rollbacks are "human" versions: a re-crawl never replaces them silently.
 VERSION_ORIGINS = ("crawl", "edit", "rollback")
 HUMAN_ORIGINS = ("edit", "rollback")
@@ -58,6 +58,11 @@ class Tracklist(Timestamped, Base):
     entries: Mapped[list[TracklistEntry]] = relationship(
         back_populates="tracklist", order_by="TracklistEntry.row", cascade="all, delete-orphan"
     )
+
+    @property
+    def is_published(self) -> bool:
+        """False for a held first crawl (``version`` 0): nothing of it is served yet."""
+        return self.version > 0
 
     __table_args__ = (
         Index("ix_tracklists_set_date", set_date),

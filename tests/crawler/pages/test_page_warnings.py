@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crawler.pages import TracklistPage, parse_page, to_document
+import lxml.html
+import pytest
+
+from crawler.pages import BlockedPage, DecoyPage, TracklistPage, parse_page, to_document
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -75,28 +78,72 @@ def _page(rows: list[str]) -> str:
     )
 
 
-def test_decoy_page_names_disagreeing_with_microdata_are_reported() -> None:
+def test_a_decoy_page_is_an_anti_bot_answer() -> None:
     rows = [
-        _row(1, "Bicep - Atlas", "Qwerty Zork", "Blim"),
-        _row(2, "Dusky - Wildfire", "Frab Nol", "Stoo"),
-        _row(3, "Phara - Evoke", "Phara", "Evoke"),
+        _row(1, "Bicep - Atlas", "Qwerty Zork", "Atlas"),  # the artist invented
+        _row(2, "Dusky - Wildfire", "Dusky", "Stoo Blam"),  # the title invented
+        _row(3, "Phara - Evoke", "Frab Nol", "Evoke"),
+        _row(4, "Overmono - So U Kno", "Overmono", "So U Kno"),
     ]
-    page = parse_page(_page(rows))
-    assert isinstance(page, TracklistPage)
-    assert page.warnings == (
-        "visible track names differ from the page's microdata on 2 of 3 rows (possible decoy page)",
+    with pytest.raises(DecoyPage) as raised:
+        parse_page(_page(rows))
+    assert isinstance(raised.value, BlockedPage)
+    assert raised.value.page_type == "decoy"
+    assert raised.value.url == "https://www.1001tracklists.com/tracklist/d1/x.html"
+    assert raised.value.evidence == (
+        "visible track names differ from the page's microdata on 3 of 4 rows"
     )
 
 
-def test_a_few_differing_rows_are_not_a_decoy() -> None:
+def test_an_invented_short_title_beside_a_long_artist_is_seen() -> None:
+    artist = "Carl Cox & Christopher Coe & Friends"
+    rows = [_row(n, f"{artist} - Go {n}", artist, f"Zq {n}") for n in range(1, 6)]
+    with pytest.raises(DecoyPage):
+        parse_page(_page(rows))
+
+
+def test_edits_extras_and_cut_short_names_are_not_a_decoy() -> None:
     rows = [
-        _row(1, "Sully (US) - 5ives", "Sully", "5ives"),
-        _row(2, "Dusky - Wildfire", "Dusky", "Wildfire"),
-        _row(3, "Phara - Evoke", "Phara", "Evoke"),
+        _row(1, "Sully (US) - 5ives", "Sully", "5ives"),  # the stored name says more
+        _row(2, "Dusky - Wildfire", "Dusky", "Wildfire (Acappella)"),  # an extra shown
+        _row(3, "Adam Beyer - Your Mind", "Adam Beyr", "Your Mind"),  # a typo fixed
+        _row(4, "Four Tet - Baby (Original M", "Four Tet", "Baby (Original Mix)"),  # cut short
+        _row(5, "Phara - Evoke", "Phara", "Evoke"),
     ]
     page = parse_page(_page(rows))
     assert isinstance(page, TracklistPage)
     assert page.warnings == ()
+
+
+def test_a_few_rows_naming_other_tracks_are_not_a_decoy() -> None:
+    rows = [_row(n, f"Artist {n} - Title {n}", f"Artist {n}", f"Title {n}") for n in range(1, 9)]
+    rows[0] = _row(1, "Bicep - Atlas", "Qwerty Zork", "Blim")  # the site's own mix-ups
+    rows[1] = _row(2, "Dusky - Wildfire", "Frab Nol", "Stoo")
+    rows[2] = _row(3, "Phara - Evoke", "Glib Mox", "Evoke")
+    page = parse_page(_page(rows))
+    assert isinstance(page, TracklistPage)
+
+
+def test_no_real_page_is_taken_for_a_decoy(real_pages: Path) -> None:
+    pages = sorted(real_pages.glob("tracklist_*.html"))
+    assert pages
+    for path in pages:
+        assert isinstance(parse_page(path.read_bytes()), TracklistPage), path.name
+
+
+def test_a_real_page_with_its_titles_invented_is_a_decoy(real_pages: Path) -> None:
+    body = (real_pages / "tracklist_2hjnqr0t_bicep_nts-radio_2022-06-16.html").read_bytes()
+    root = lxml.html.fromstring(body)
+    changed = 0
+    # The title is the last part of a row's visible credit: "<artist> - <title>".
+    for title in root.xpath("//span[contains(@class, 'trackValue')]/span[last()]//span"):
+        title.text = f"Invented {changed} Qx"
+        changed += 1
+    assert changed >= 10
+    with pytest.raises(DecoyPage):
+        parse_page(
+            lxml.html.tostring(root), "https://www.1001tracklists.com/tracklist/2hjnqr0t/x.html"
+        )
 
 
 def test_truncated_real_page_reports_missing_rows(real_pages: Path) -> None:
