@@ -34,6 +34,13 @@ class TracklistSummarySchema(ma.Schema):
     events = ma.fields.List(ma.fields.Nested(LinkedNameSchema), required=True)
     genres = ma.fields.List(ma.fields.String(), required=True)
     track_count = ma.fields.Integer(required=True)
+    status = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "active | gone (the site deleted it; kept and served as last seen) "
+            "| blocked (its latest crawls met anti-bot pages)"
+        },
+    )
 
 
 class TimestampSchema(ma.Schema):

@@ -1,9 +1,10 @@
-"""What spiders hand to the pipelines: a parsed page plus the facts of its fetch."""
+"""What spiders hand to the pipelines: a parsed page plus the facts of its fetch, or a refusal."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from crawler.pages import TracklistPage
 
@@ -23,3 +24,16 @@ class TracklistItem:
     download_ms: float = 0.0
     correlation_id: str | None = None
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TracklistRefused:
+    """The site did not give a tracklist page: it is ``gone`` (404, 410) or ``blocked``.
+
+    Nothing of the answer is stored; a tracklist already stored under the URL's site id is
+    marked with ``status`` (its data is kept and still served) and the change is announced.
+    """
+
+    url: str
+    status: Literal["gone", "blocked"]
+    reason: str

@@ -26,6 +26,7 @@ from crawler.items import TracklistItem
 from crawler.pages import NamedLink, TrackEntry, TracklistPage, to_document
 from domain.integrity import short_page_reason
 from domain.site import dj_slug, source_ids
+from pipelines.refusals import change_status
 from service.editing.conflicts import hold_crawl, hold_short_page, supersede_short_page
 from service.editing.versions import catalog_payload, content_hash, next_number, slugify
 from service.entry_rows import (
@@ -101,8 +102,8 @@ def store_tracklist(session: Session, item: TracklistItem) -> StoreResult:
         ).one_or_none()
         tracklist.scraped_at = now
         tracklist.source_html_hash = item.html_sha256
-        if published:
-            tracklist.status = "active"  # the site serves it again, whatever it did before
+        if published:  # the site serves it (again): whatever it answered before
+            change_status(session, tracklist, "active", "page served", item.correlation_id)
         if current is not None and current.origin in HUMAN_ORIGINS:
             held = hold_crawl(session, tracklist, current, content)
             if held:  # DJs and sources are not edited by people: keep them as the page says
@@ -119,7 +120,7 @@ def store_tracklist(session: Session, item: TracklistItem) -> StoreResult:
             return StoreResult(tracklist.id, "unchanged", tracklist.version, tracklist.track_count)
         outcome = "updated" if published else "created"
         tracklist.version = next_number(session, tracklist.id)
-        tracklist.status = "active"
+        tracklist.status = "active"  # a held first crawl, published at last
         supersede_short_page(session, tracklist.id)
     elif short:
         return _hold_first_crawl(session, item, content, short)

@@ -16,8 +16,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 from sqlalchemy.orm import Session
 
-from crawler.items import TracklistItem
+from crawler.items import TracklistItem, TracklistRefused
 from pipelines.persist import StoreResult, store_tracklist
+from pipelines.refusals import record_refusal
 from store import migrate
 from store.crawl_queue import finish_request
 from store.db import make_engine, make_session_factory, run_transaction
@@ -46,7 +47,10 @@ def store_and_finish(session: Session, item: TracklistItem) -> StoreResult:
 
 
 class StorePipeline:
-    """Upserts :class:`TracklistItem` s; off (``NotConfigured``) without a database URL."""
+    """Upserts :class:`TracklistItem` s and records :class:`TracklistRefused` ones.
+
+    Off (``NotConfigured``) without a database URL.
+    """
 
     def __init__(self, database_url: str, stats: StatsCollector, max_wait_seconds: float) -> None:
         self.engine = make_engine(database_url)
@@ -75,6 +79,9 @@ class StorePipeline:
         self.engine.dispose()
 
     async def process_item(self, item: Any) -> Any:
+        if isinstance(item, TracklistRefused):
+            await self._record_refusal(item)
+            return item
         if not isinstance(item, TracklistItem):
             return item
         result = await asyncio.to_thread(
@@ -92,3 +99,14 @@ class StorePipeline:
             extra={"correlation_id": item.correlation_id, "url": item.page.url},
         )
         return item
+
+    async def _record_refusal(self, refused: TracklistRefused) -> None:
+        previous = await asyncio.to_thread(
+            run_transaction,
+            self.sessions,
+            lambda session: record_refusal(session, refused),
+            max_wait_seconds=self.max_wait_seconds,
+        )
+        if previous is not None:
+            self.stats.inc_value(f"store/marked_{refused.status}")
+            log.info("tracklist %s is now %s (was %s)", refused.url, refused.status, previous)

@@ -71,6 +71,7 @@ def summary(tracklist: Tracklist, heading: Heading) -> dict[str, Any]:
         tracklist.set_date,
         tracklist.genres,
         tracklist.track_count,
+        status=tracklist.status,
         djs=[linked(dj.name, dj.slug, dj.url) for dj in heading.djs],
         events=[linked(source.name, source.slug, source.url) for source in heading.sources],
     )
@@ -89,6 +90,7 @@ def summary_fields(
     genres: list[Any] | None,
     track_count: int,
     *,
+    status: str,
     djs: list[dict[str, Any]],
     events: list[dict[str, Any]],
 ) -> dict[str, Any]:
@@ -104,6 +106,7 @@ def summary_fields(
         "events": events,
         "genres": list(genres or ()),
         "track_count": track_count,
+        "status": status,
     }
 
 

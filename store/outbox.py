@@ -18,6 +18,7 @@ from store.models import Base, OutboxEvent
 TRACKLIST_PROCESSED = "tracklist.processed"
 TRACKLIST_UPDATED = "tracklist.updated"
 TRACKLIST_CATALOGED = "tracklist.cataloged"
+TRACKLIST_STATUS_CHANGED = "tracklist.status_changed"
 
 
 def add_event(

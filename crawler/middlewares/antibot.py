@@ -24,6 +24,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response, TextResponse
 
+from crawler.items import TracklistRefused
 from crawler.middlewares import defaults
 from crawler.middlewares.policy import HostPolicy, host_key, host_policy
 from crawler.pages import classify
@@ -101,8 +102,8 @@ class AntiBotMiddleware:
     ) -> None:
         await self._block(request, response, page_type)
 
-    def _on_item_scraped(self, response: Response) -> None:
-        if response.request is not None:
+    def _on_item_scraped(self, item: object, response: Response) -> None:
+        if not isinstance(item, TracklistRefused) and response.request is not None:
             self._strikes.pop(host_key(response.request), None)
 
     async def _block(self, request: Request, response: Response, page_type: str) -> None:

@@ -19,12 +19,16 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import scrapy
 from scrapy import signals
 from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.items import TracklistItem
+from crawler.items import TracklistItem, TracklistRefused
 from crawler.middlewares.antibot import BlockedByAntiBot, blocked_page_parsed
 from crawler.pages import BlockedPage, ParseError, TracklistPage, parse_page
 from domain.site import SITE_HOSTS
+
+# The site's answers for a tracklist it deleted.
+GONE_STATUSES = frozenset({404, 410})
 
 
 class OffSiteURL(ValueError):
@@ -79,7 +83,9 @@ class SiteSpider(scrapy.Spider):
             dont_filter=bool(meta.get("dont_filter", False)),
         )
 
-    async def parse_tracklist(self, response: Response) -> AsyncIterator[TracklistItem]:
+    async def parse_tracklist(
+        self, response: Response
+    ) -> AsyncIterator[TracklistItem | TracklistRefused]:
         """Turn a tracklist page into an item; anything else is counted and reported."""
         started = time.perf_counter()
         try:
@@ -100,6 +106,7 @@ class SiteSpider(scrapy.Spider):
                 page_type=exc.page_type,
             )
             self.request_failed(response.request, "blocked", str(exc))
+            yield TracklistRefused(response.url, "blocked", str(exc))
             return
         except ParseError as exc:
             self.count(f"parse/errors/{exc.page_type}")
@@ -122,8 +129,12 @@ class SiteSpider(scrapy.Spider):
             correlation_id=response.meta.get("correlation_id"),
         )
 
-    def on_error(self, failure: Failure) -> None:
-        """Errback: a request that failed for good (after retries) or was blocked."""
+    def on_error(self, failure: Failure) -> list[TracklistRefused]:
+        """Errback: a request that failed for good (after retries) or was blocked.
+
+        For a tracklist page, an anti-bot answer or a 404/410 is also handed to the pipelines
+        (:class:`TracklistRefused`): a stored tracklist is then marked blocked or gone.
+        """
         request = getattr(failure, "request", None)
         status = "blocked" if isinstance(failure.value, BlockedByAntiBot) else "failed"
         self.count(f"requests/{status}")
@@ -135,8 +146,24 @@ class SiteSpider(scrapy.Spider):
             failure.value,
             extra={"correlation_id": correlation_id},
         )
-        if request is not None:
-            self.request_failed(request, status, f"{type(failure.value).__name__}: {failure.value}")
+        if request is None:
+            return []
+        refused = self._refusal(request, failure.value)
+        error = f"{type(failure.value).__name__}: {failure.value}"
+        if refused is not None and refused.status == "gone":
+            error = f"gone: the site answered {refused.reason}"
+        self.request_failed(request, status, error)
+        return [refused] if refused is not None else []
+
+    def _refusal(self, request: Request, error: BaseException | None) -> TracklistRefused | None:
+        """What a failed tracklist request says about the tracklist, if anything."""
+        if request.callback != self.parse_tracklist:
+            return None
+        if isinstance(error, BlockedByAntiBot):
+            return TracklistRefused(request.url, "blocked", str(error))
+        if isinstance(error, HttpError) and error.response.status in GONE_STATUSES:
+            return TracklistRefused(request.url, "gone", f"HTTP {error.response.status}")
+        return None
 
     def request_failed(self, request: Request | None, status: str, error: str) -> None:
         """Hook for spiders that track requests (the worker records them); others only log."""

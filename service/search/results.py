@@ -61,7 +61,7 @@ page AS (
 )
 SELECT
     total.count AS total, tracklist.id, tracklist.url, tracklist.title, tracklist.set_date,
-    tracklist.genres, tracklist.track_count, page.best,
+    tracklist.genres, tracklist.track_count, tracklist.status, page.best,
     (
         SELECT json_agg(json_build_array(dj.name, dj.slug, dj.url) ORDER BY credit.position)
         FROM tracklist_djs AS credit JOIN djs AS dj ON dj.id = credit.dj_id
@@ -151,6 +151,7 @@ def _postgres_page(
                 row.set_date,
                 row.genres,
                 row.track_count,
+                status=row.status,
                 djs=[linked(*credit) for credit in row.djs or ()],
                 events=[linked(*credit) for credit in row.sources or ()],
             ),
