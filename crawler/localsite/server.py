@@ -9,7 +9,9 @@ Tests start it in a background thread::
 and change it while it runs: ``site.robots_txt = robots_txt(crawl_delay=0.5)``,
 ``site.add_rule("/tracklist/*", Rule(status=429, retry_after="2", times=1))``,
 ``site.add_rule("/robots.txt", Rule(status=503))``, ``Rule(antibot="challenge")``,
-``Rule(delay=1.0)`` (slow), ``Rule(drop_connection=True)``.
+``Rule(delay=1.0)`` (slow), ``Rule(drop_connection=True)``. ``LocalSite(store,
+hostile=HostileMode(seed=...))`` answers tracklist pages like the real site answers a suspect
+(:mod:`crawler.localsite.hostile`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
+from crawler.localsite.hostile import HostileMode
 from crawler.localsite.pages import HTML_TYPE, Page, PageStore
 from crawler.localsite.rules import DEFAULT_ROBOTS_TXT, Rule, RuleBook, http_date
 
@@ -60,8 +63,11 @@ class LocalSite:
         robots_txt: str | None = DEFAULT_ROBOTS_TXT,
         host: str = "127.0.0.1",
         port: int = 0,
+        hostile: HostileMode | None = None,
     ) -> None:
         self.store = store if store is not None else PageStore()
+        # None: every request gets the recorded page (or what a rule says).
+        self.hostile = hostile
         # None: robots.txt answers 404 (the crawler then treats the site as allow-all).
         self.robots_txt = robots_txt
         self.rules = RuleBook()
@@ -79,12 +85,13 @@ class LocalSite:
         robots_txt: str | None = DEFAULT_ROBOTS_TXT,
         host: str = "127.0.0.1",
         port: int = 0,
+        hostile: HostileMode | None = None,
     ) -> LocalSite:
         """A site serving every manifest, cassette and real page in ``directories``."""
         store = PageStore()
         for directory in directories:
             store.load_directory(Path(directory))
-        return cls(store, robots_txt=robots_txt, host=host, port=port)
+        return cls(store, robots_txt=robots_txt, host=host, port=port, hostile=hostile)
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -186,6 +193,8 @@ class LocalSite:
         """Decide the answer for a logged request: (page or None for 404, applied rule)."""
         target = urlsplit(record.path)
         rule = self.rules.take(record.method, target.path)
+        if rule is None and self.hostile is not None:
+            rule = self.hostile.rule_for(record.method, target.path, self.store, self.port)
         if rule is not None and rule.delay > 0:
             time.sleep(rule.delay)
         if rule is not None and (rule.status is not None or rule.body or rule.antibot):
@@ -235,6 +244,9 @@ class _Handler(BaseHTTPRequestHandler):
     site: LocalSite
     protocol_version = "HTTP/1.1"
     server_version = "TracklistLocalSite/1"
+    # Headers and body go out in two writes: with Nagle's algorithm a short body (an error,
+    # a redirect) waits for the client's delayed ACK, about 40 ms on every such answer.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._answer()
