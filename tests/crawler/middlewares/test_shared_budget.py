@@ -194,10 +194,10 @@ def test_two_workers_keep_one_pace_while_their_redis_is_down(
     log = site.requests()
     # Never closer than one worker alone keeps (Crawl-delay 0.5 s), before, during or after.
     assert min(_page_gaps(log)) >= 0.5 - TOLERANCE, gaps(log)
-    # Paused: after the turns booked before Redis died (at most a horizon, 1 s), nothing went
-    # out until it was back; then the crawl went on to the end.
+    # Paused: after the turns booked before Redis died (at most a horizon, 1 s, ahead; 0.1 s
+    # for a busy reactor), nothing went out until it was back; then the crawl went on to the end.
     arrivals = [r.time for r in log]
-    assert not [t for t in arrivals if died + 1.0 + TOLERANCE < t < back], (died, back, arrivals)
+    assert not [t for t in arrivals if died + 1.1 < t < back], (died, back, arrivals)
     assert len(log) == 2 * (1 + len(pages))  # robots.txt and every page, each fetched once
     resumed = {r.user_agent for r in log if r.time > back}
     assert resumed == {f"{USER_AGENT} worker-a", f"{USER_AGENT} worker-b"}
