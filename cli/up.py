@@ -205,9 +205,11 @@ def up(demo: bool) -> None:
         # The demo site is ours: a 1 s Crawl-delay keeps it quick and still shows politeness.
         site = LocalSite(demo_store(), robots_txt=robots_txt(crawl_delay=1)).start()
         env["TRACKLIST_SCRAPING_BASE_URL"] = site.base_url
-        children.append(
-            Child("demo crawl", [sys.executable, "-m", "scrapy", "crawl", "latest"], restart=False)
-        )
+        # It is also the demo site's only client: nothing to share a budget with, and no Redis
+        # needed (a shared budget that Redis cannot serve pauses the crawl).
+        crawl = [sys.executable, "-m", "scrapy", "crawl", "latest"]
+        crawl += ["-s", "TRACKLIST_SHARED_BUDGET_ENABLED=False"]
+        children.append(Child("demo crawl", crawl, restart=False))
         click.echo(f"[up] demo: replaying sample sets from {site.base_url}", err=True)
         click.echo(f"[up] demo: then try  curl '{api}/search/?query=nova'", err=True)
     click.echo(f"[up] API on {api} (Ctrl-C to stop)", err=True)

@@ -1,8 +1,8 @@
 """On-demand crawl requests: the table is the truth, Redis is the fast path.
 
 A request is a ``crawl_requests`` row (queued -> running -> done | failed | blocked | held;
-held: the page looked cut short and waits for an editor) and a
-JSON message in a Redis list that workers pop. Popping is destructive, so a worker that is
+held: the page looked cut short and waits for an editor) and a JSON message in a Redis list
+that workers pop. Popping is destructive, so a worker that is
 killed loses what it held in memory, and Redis here may keep nothing across a restart. Neither
 loses a request, because:
 
@@ -11,7 +11,34 @@ loses a request, because:
 - :meth:`CrawlQueue.reconcile` (run by every worker now and then) puts expired leases back in
   the queue, and re-pushes ``queued`` rows that have waited too long and are no longer in Redis.
 
-A request may therefore be crawled twice; storing is idempotent, so that is harmless.
+Two more rules keep a request from being fetched twice while its worker lives:
+
+- **One lease at a time.** :meth:`CrawlQueue.take` leases only ``queued`` rows, in the one
+  UPDATE that checks it; a message for a row that is running, finished or unknown is a
+  duplicate and is dropped. ``reconcile`` requeues a ``running`` row only in the UPDATE that
+  finds its lease expired, so a worker that renews in time keeps what it holds.
+- **One message at a time.** The row turns ``queued`` and its message appears together:
+  ``release`` and ``reconcile`` push inside the transaction that requeues the rows, so nobody
+  sees them queued without their message. ``reconcile``'s repair of rows "missing from Redis"
+  must not mistake a message in a worker's hands (popped, lease not yet written) for a lost
+  one. So a worker pops with a Lua script that, in the same step, writes a *claim* per request
+  (``<key>:claim:<correlation id>``, expiring after ``claim_seconds``) and deletes it once its
+  lease is committed; ``submit`` claims its request before committing the row and pushes and
+  unclaims in one step. The repair is one Lua script that pushes a request only when its
+  message is neither in the list nor claimed, run while the rows it repairs are locked by the
+  UPDATE that picked them (``SKIP LOCKED`` on PostgreSQL, the write lock on SQLite), so no
+  lease commits between its look and its push.
+
+Why a claim in Redis and not a column: a pop is only visible in Redis; the table learns of it
+when the lease is written, and that gap is exactly what the repair must see. The claim is
+written by the pop itself, so there is no moment when a message is neither listed nor
+claimed. A claim expires, so a worker killed between pop and lease costs a delay, not the
+request. A lease slower to write than ``claim_seconds``, or Redis losing the claims with its
+data, can let the repair push a second message; the one-lease rule then drops it, so the page
+is still fetched once. Storing is idempotent anyway. A push that meets a claim is skipped, as
+the claimant will lease the row; if the claimant instead drops its message (a duplicate found
+the row still running), the row waits for the repair after ``requeue_after_seconds``: a
+delay, never a loss.
 """
 
 from __future__ import annotations
@@ -21,11 +48,12 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 import redis
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Select, Text, literal, select, update
+from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import session_scope
@@ -35,6 +63,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE_KEY = "tracklists:crawl:requests"
 FINAL_STATUSES = frozenset({"done", "failed", "blocked", "held"})
+# How long a request popped (or being submitted) is claimed: longer than writing a lease takes.
+DEFAULT_CLAIM_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +124,43 @@ def finish_request(
     )
 
 
+# Pop up to ARGV[1] messages and claim each request (ARGV[2] prefix, ARGV[3] ms, ARGV[4] the
+# taker) in the same step: the repair below must never see a message neither listed nor claimed.
+# Both scripts name claim keys themselves: right for one Redis (ours), not for a Redis Cluster.
+_TAKE = """
+local popped = redis.call('RPOP', KEYS[1], ARGV[1])
+if not popped then
+  return {}
+end
+for _, message in ipairs(popped) do
+  local ok, data = pcall(cjson.decode, message)
+  if ok and type(data) == 'table' and type(data['correlation_id']) == 'string' then
+    local claim = ARGV[2] .. string.lower(data['correlation_id'])
+    redis.call('SET', claim, ARGV[4], 'PX', ARGV[3])
+  end
+end
+return popped
+"""
+# Push each (ARGV[2k], ARGV[2k+1]) = (correlation id, message) unless the message is already
+# listed or the request is claimed (ARGV[1] prefix): a worker is taking it. Returns how many.
+_PUSH_MISSING = """
+local listed = {}
+for _, message in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  listed[message] = true
+end
+local pushed = 0
+for i = 2, #ARGV, 2 do
+  local message = ARGV[i + 1]
+  if not listed[message] and redis.call('EXISTS', ARGV[1] .. ARGV[i]) == 0 then
+    redis.call('LPUSH', KEYS[1], message)
+    listed[message] = true
+    pushed = pushed + 1
+  end
+end
+return pushed
+"""
+
+
 class CrawlQueue:
     """Submit, take, renew and reconcile crawl requests."""
 
@@ -102,10 +169,16 @@ class CrawlQueue:
         client: redis.Redis,
         sessions: sessionmaker[Session],
         key: str = DEFAULT_QUEUE_KEY,
+        *,
+        claim_seconds: float = DEFAULT_CLAIM_SECONDS,
     ) -> None:
         self.redis = client
         self.sessions = sessions
         self.key = key
+        self.claim_prefix = f"{key}:claim:"
+        self._claim_ms = max(int(claim_seconds * 1000), 1)
+        self._take_script = client.register_script(_TAKE)
+        self._push_script = client.register_script(_PUSH_MISSING)
 
     def submit(
         self,
@@ -120,17 +193,32 @@ class CrawlQueue:
         job = CrawlJob(
             str(uuid.UUID(correlation_id) if correlation_id else uuid.uuid4()), url, force_refresh
         )
-        with session_scope(self.sessions) as session:
-            request = CrawlRequest(
-                correlation_id=uuid.UUID(job.correlation_id),
-                url=url,
-                force_refresh=force_refresh,
-                requested_by=requested_by,
-            )
-            session.add(request)
+        claim = self.claim_prefix + job.correlation_id
+        # Claimed before the row exists, so reconcile cannot push it between commit and push.
+        claimed = False
+        with contextlib.suppress(redis.RedisError):
+            claimed = bool(self.redis.set(claim, "submit", px=self._claim_ms, nx=True))
+        try:
+            with session_scope(self.sessions) as session:
+                request = CrawlRequest(
+                    correlation_id=uuid.UUID(job.correlation_id),
+                    url=url,
+                    force_refresh=force_refresh,
+                    requested_by=requested_by,
+                )
+                session.add(request)
+        except BaseException:
+            if claimed:
+                with contextlib.suppress(redis.RedisError):
+                    self.redis.delete(claim)
+            raise
         # If Redis is down, reconcile() later pushes queued rows that are missing from it.
         with contextlib.suppress(redis.RedisError):
-            self.redis.lpush(self.key, job.to_message())
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.lpush(self.key, job.to_message())
+            if claimed:
+                pipe.delete(claim)
+            pipe.execute()
         # The first line of the crawl's correlation id (in the API, next to the request id).
         log.info("crawl queued: %s", url, extra={"correlation_id": job.correlation_id, "url": url})
         return request
@@ -142,10 +230,15 @@ class CrawlQueue:
     def take(self, count: int, worker_id: str, lease_seconds: float) -> list[CrawlJob]:
         """Pop up to ``count`` jobs and lease them to ``worker_id``.
 
-        Jobs whose request already finished (a duplicate push) or is unknown are dropped.
+        Only ``queued`` requests are leased: a message whose request is running (another
+        worker holds it), finished or unknown is a duplicate and is dropped.
         """
-        # With a count, RPOP answers a list of messages (or None); redis-py types it loosely.
-        raw = cast("list[bytes] | None", self.redis.rpop(self.key, count)) or []
+        raw = cast(
+            "list[bytes]",
+            self._take_script(
+                keys=[self.key], args=[count, self.claim_prefix, self._claim_ms, worker_id]
+            ),
+        )
         jobs: list[CrawlJob] = []
         for message in raw:
             try:
@@ -155,13 +248,14 @@ class CrawlQueue:
         if not jobs:
             return []
         ids = [uuid.UUID(job.correlation_id) for job in jobs]
+        claims = [self.claim_prefix + job.correlation_id for job in jobs]
         now = utcnow()
         try:
             with session_scope(self.sessions) as session:
                 leased = session.scalars(
                     update(CrawlRequest)
                     .where(CrawlRequest.correlation_id.in_(ids))
-                    .where(CrawlRequest.status.in_(("queued", "running")))
+                    .where(CrawlRequest.status == "queued")
                     .values(
                         status="running",
                         worker_id=worker_id,
@@ -173,9 +267,16 @@ class CrawlQueue:
                     .returning(CrawlRequest.correlation_id)
                 ).all()
         except Exception:
-            # No lease was written: give the messages back at the end they were taken from.
-            self.redis.rpush(self.key, *[job.to_message() for job in reversed(jobs)])
+            # No lease was written: give the messages back at the end they were taken from,
+            # and the claims with them, in one step.
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.rpush(self.key, *[job.to_message() for job in reversed(jobs)])
+            pipe.delete(*claims)
+            pipe.execute()
             raise
+        # The leases are committed: the rows say who holds them, the claims have done their job.
+        with contextlib.suppress(redis.RedisError):
+            self.redis.delete(*claims)
         live = {str(correlation_id) for correlation_id in leased}
         return [job for job in jobs if job.correlation_id in live]
 
@@ -193,63 +294,90 @@ class CrawlQueue:
     def release(self, worker_id: str) -> int:
         """Put every request ``worker_id`` still holds back in the queue (a clean shutdown)."""
         with session_scope(self.sessions) as session:
-            held = session.scalars(
-                select(CrawlRequest)
+            held = session.execute(
+                update(CrawlRequest)
                 .where(CrawlRequest.worker_id == worker_id)
                 .where(CrawlRequest.status == "running")
+                .values(status="queued", worker_id=None, lease_expires_at=None, updated_at=utcnow())
+                .returning(*_JOB_COLUMNS)
             ).all()
-            for request in held:
-                request.status = "queued"
-                request.worker_id = None
-                request.lease_expires_at = None
-                request.updated_at = utcnow()
-            jobs = [self._job(request) for request in held]
-        for job in jobs:
-            self.redis.lpush(self.key, job.to_message())
+            jobs = [CrawlJob(str(row[0]), row[1], row[2]) for row in held]
+            try:
+                self._push_missing(jobs)  # before the commit: never queued without a message
+            except redis.RedisError as exc:
+                # Queued all the same: reconcile() pushes them once Redis answers.
+                log.warning("cannot hand back %d request(s) through Redis: %s", len(jobs), exc)
         return len(jobs)
 
     def reconcile(self, *, requeue_after_seconds: float, max_attempts: int) -> int:
         """Requeue what dead workers held and what Redis lost; returns how many were pushed.
 
         Requests that keep losing their worker fail after ``max_attempts`` instead of
-        cycling forever.
+        cycling forever. All or nothing: if Redis cannot be reached, nothing changes.
         """
         now = utcnow()
-        pushed: list[CrawlJob] = []
         with session_scope(self.sessions) as session:
-            expired = session.scalars(
-                select(CrawlRequest)
-                .where(CrawlRequest.status == "running")
-                .where(CrawlRequest.lease_expires_at < now)
-                .with_for_update(skip_locked=True)
+            # Each step is one UPDATE that re-checks its condition on the rows it changes (and
+            # on SQLite takes the write lock first), never a read followed by a blind write.
+            session.execute(
+                update(CrawlRequest)
+                .where(CrawlRequest.id.in_(_expired(now, CrawlRequest.attempts >= max_attempts)))
+                .values(
+                    status="failed",
+                    error=literal("worker lost it ")
+                    .concat(cast_(CrawlRequest.attempts, Text))
+                    .concat(" times"),
+                    finished_at=now,
+                    worker_id=None,
+                    lease_expires_at=None,
+                    updated_at=now,
+                )
+            )
+            requeued = session.execute(
+                update(CrawlRequest)
+                .where(CrawlRequest.id.in_(_expired(now, CrawlRequest.attempts < max_attempts)))
+                .values(status="queued", worker_id=None, lease_expires_at=None, updated_at=now)
+                .returning(*_JOB_COLUMNS)
             ).all()
-            for request in expired:
-                if request.attempts >= max_attempts:
-                    request.status = "failed"
-                    request.error = f"worker lost it {request.attempts} times"
-                    request.finished_at = now
-                else:
-                    request.status = "queued"
-                    pushed.append(self._job(request))
-                request.worker_id = None
-                request.lease_expires_at = None
-                request.updated_at = now
-            stale = session.scalars(
-                select(CrawlRequest)
-                .where(CrawlRequest.status == "queued")
-                .where(CrawlRequest.updated_at < now - timedelta(seconds=requeue_after_seconds))
-                .with_for_update(skip_locked=True)
+            stale = session.execute(
+                update(CrawlRequest)
+                .where(
+                    CrawlRequest.id.in_(
+                        select(CrawlRequest.id)
+                        .where(CrawlRequest.status == "queued")
+                        .where(
+                            CrawlRequest.updated_at < now - timedelta(seconds=requeue_after_seconds)
+                        )
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .values(updated_at=now)
+                .returning(*_JOB_COLUMNS)
             ).all()
-            waiting = set(self.redis.lrange(self.key, 0, -1)) if stale else set()
-            for request in stale:
-                job = self._job(request)
-                if job.to_message().encode() not in waiting:
-                    pushed.append(job)
-                request.updated_at = now
-        for job in pushed:
-            self.redis.lpush(self.key, job.to_message())
-        return len(pushed)
+            jobs = [CrawlJob(str(row[0]), row[1], row[2]) for row in [*requeued, *stale]]
+            # Inside the transaction: these rows stay locked until their messages are pushed.
+            return self._push_missing(jobs)
 
-    @staticmethod
-    def _job(request: CrawlRequest) -> CrawlJob:
-        return CrawlJob(str(request.correlation_id), request.url, request.force_refresh)
+    def _push_missing(self, jobs: list[CrawlJob]) -> int:
+        """Push the jobs whose message is neither in the list nor claimed; how many were."""
+        if not jobs:
+            return 0
+        args: list[str] = [self.claim_prefix]
+        for job in jobs:
+            args += [job.correlation_id, job.to_message()]
+        return int(self._push_script(keys=[self.key], args=args))
+
+
+# What a job is made of, read back from an UPDATE ... RETURNING.
+_JOB_COLUMNS = (CrawlRequest.correlation_id, CrawlRequest.url, CrawlRequest.force_refresh)
+
+
+def _expired(now: datetime, attempts: ColumnElement[bool]) -> Select[uuid.UUID]:
+    """Running requests whose lease ran out (their worker died or stopped renewing)."""
+    return (
+        select(CrawlRequest.id)
+        .where(CrawlRequest.status == "running")
+        .where(CrawlRequest.lease_expires_at < now)
+        .where(attempts)
+        .with_for_update(skip_locked=True)
+    )

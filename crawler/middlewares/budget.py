@@ -5,6 +5,22 @@ how long to wait for it; :meth:`HostBudget.defer` pushes the host's next turn la
 Retry-After, an anti-bot page, a failing robots.txt). :class:`LocalBudget` serves one
 process; :class:`RedisBudget` is shared by every worker on one Redis, so N workers put the
 load of one on the site (scrapy-redis alone shares the queue but not the delays).
+
+**When Redis cannot be reached, the shared budget pauses: no turn is booked for any host**
+until Redis answers again. It does not fall back to pacing each process on its own, which
+would let N workers put N times the load on the site, the one thing the shared budget exists
+to prevent. Nor does it fall back to "the interval times the number of live workers": that
+keeps the average rate of N uncoordinated processes but not the gap between two requests
+(their turns drift onto each other), and the heartbeats it would count show neither the
+one-off crawls (``latest``, ``dj``) that share the budget nor workers started since Redis
+went away. A pause costs little: the workers' queue lives in the same Redis, so they can take
+no new work anyway, and their leases are renewed in the database meanwhile. While paused, a
+process asks Redis again at most every ``probe_interval`` seconds, and books its first turn no
+sooner than a horizon plus an interval after its last failed call, so a turn another process
+booked just before the outage (perhaps forgotten by a Redis that restarted empty) has gone
+out first. Deferrals and Crawl-delays learnt meanwhile are sent to Redis before that first
+turn. The pause is logged once when it starts and once when it ends; a crawl meant to run
+alone without Redis turns sharing off (``TRACKLIST_SHARED_BUDGET_ENABLED``).
 """
 
 from __future__ import annotations
@@ -122,12 +138,19 @@ return tostring(nxt - now)
 class RedisBudget:
     """A budget shared through Redis: one key per host holds the time its next turn starts.
 
-    Each call is one Lua script, so reserving is atomic across workers. When Redis fails the
-    call falls back to a :class:`LocalBudget` (this process stays polite; the failure is
-    logged and counted) rather than stopping the crawl.
+    Each call is one Lua script, so reserving is atomic across workers. When Redis fails, the
+    budget pauses every host of this process until Redis answers again (see the module
+    docstring); ``errors`` counts the failed calls.
     """
 
-    def __init__(self, url: str, prefix: str, interval_ttl: int) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str,
+        interval_ttl: int,
+        *,
+        probe_interval: float = defaults.BUDGET_PROBE_INTERVAL,
+    ) -> None:
         # A blocking pool queues callers when all connections are busy instead of failing.
         pool = aioredis.BlockingConnectionPool.from_url(
             url, max_connections=defaults.BUDGET_MAX_CONNECTIONS, timeout=5, socket_timeout=5
@@ -135,44 +158,86 @@ class RedisBudget:
         self._client = aioredis.Redis(connection_pool=pool)
         self._prefix = prefix
         self._interval_ttl = interval_ttl
+        self._probe_interval = probe_interval
         self._reserve = self._client.register_script(_RESERVE)
         self._defer = self._client.register_script(_DEFER)
-        self._fallback = LocalBudget()
         self.errors = 0
+        self._unreachable_since: float | None = None  # monotonic; None while Redis answers
+        self._last_failure = 0.0
+        # What Redis missed while unreachable: host -> deferred until (monotonic) / min interval.
+        self._unsent_deferrals: dict[str, float] = {}
+        self._unsent_intervals: dict[str, float] = {}
 
     def _keys(self, host: str) -> list[str]:
         return [f"{self._prefix}{host}:next", f"{self._prefix}{host}:interval"]
 
     def _failed(self, exc: RedisError) -> None:
         self.errors += 1
-        if self.errors == 1 or self.errors % 100 == 0:
-            logger.warning("shared host budget unavailable, pacing this process only: %s", exc)
+        self._last_failure = time.monotonic()
+        if self._unreachable_since is None:
+            self._unreachable_since = self._last_failure
+            logger.warning(
+                "shared host budget unreachable (%s): no request to any host goes out until "
+                "Redis answers again",
+                exc,
+            )
+
+    def _answered(self) -> None:
+        if self._unreachable_since is not None:
+            logger.warning(
+                "shared host budget reachable again after %.1f s: requests resume",
+                time.monotonic() - self._unreachable_since,
+            )
+            self._unreachable_since = None
+
+    def _pause(self, interval: float, horizon: float) -> float:
+        """How long this process must still wait before its first turn after an outage."""
+        return max(self._probe_interval, horizon + interval)
 
     async def reserve(self, host: str, interval: float, horizon: float) -> Turn:
-        """See :meth:`HostBudget.reserve`."""
+        """See :meth:`HostBudget.reserve`; not booked while Redis is unreachable."""
+        if self._unreachable_since is not None:
+            left = self._last_failure + self._pause(interval, horizon) - time.monotonic()
+            if left > 0:
+                return Turn(left, booked=False)
         try:
+            if self._unreachable_since is not None:
+                await self._send_unsent()
             booked, wait = await self._reserve(keys=self._keys(host), args=[interval, horizon])
         except RedisError as exc:
             self._failed(exc)
-            return await self._fallback.reserve(host, interval, horizon)
+            return Turn(self._pause(interval, horizon), booked=False)
+        self._answered()
         return Turn(float(wait), booked=bool(booked))
 
+    async def _send_unsent(self) -> None:
+        """Give Redis what it missed (each entry forgotten only once sent)."""
+        for host, seconds in list(self._unsent_intervals.items()):
+            await self._client.set(self._keys(host)[1], repr(seconds), ex=self._interval_ttl)
+            del self._unsent_intervals[host]
+        for host, until in list(self._unsent_deferrals.items()):
+            left = until - time.monotonic()
+            if left > 0:
+                await self._defer(keys=self._keys(host)[:1], args=[left])
+            del self._unsent_deferrals[host]
+
     async def defer(self, host: str, seconds: float) -> float:
-        """See :meth:`HostBudget.defer`."""
-        local = await self._fallback.defer(host, seconds)
+        """See :meth:`HostBudget.defer`; kept here and sent later while Redis is unreachable."""
         try:
             return float(await self._defer(keys=self._keys(host)[:1], args=[seconds]))
         except RedisError as exc:
             self._failed(exc)
-            return local
+        until = max(self._unsent_deferrals.get(host, 0.0), time.monotonic() + seconds)
+        self._unsent_deferrals[host] = until
+        return until - time.monotonic()
 
     async def set_min_interval(self, host: str, seconds: float) -> None:
-        """See :meth:`HostBudget.set_min_interval`."""
-        await self._fallback.set_min_interval(host, seconds)
+        """See :meth:`HostBudget.set_min_interval`; sent later while Redis is unreachable."""
         try:
             await self._client.set(self._keys(host)[1], repr(seconds), ex=self._interval_ttl)
         except RedisError as exc:
             self._failed(exc)
+            self._unsent_intervals[host] = seconds
 
     async def close(self) -> None:
         """Close the connection pool."""

@@ -42,6 +42,9 @@ BUDGET_KEY_PREFIX = "tracklist:budget:"  # TRACKLIST_BUDGET_KEY_PREFIX
 BUDGET_HORIZON_MIN = 1.0
 # Connections per process to the budget's Redis (requests beyond wait for a free one).
 BUDGET_MAX_CONNECTIONS = 16
+# While the budget's Redis is unreachable no turn is booked; a process asks Redis again at
+# most this often (seconds).
+BUDGET_PROBE_INTERVAL = 1.0
 # How long a host's shared Crawl-delay is remembered without being refreshed.
 BUDGET_INTERVAL_TTL = 86400
 # A request holding a host's turn that has been downloading this long past DOWNLOAD_TIMEOUT is

@@ -134,10 +134,11 @@ class WorkerSpider(RedisSpider, SiteSpider):  # type: ignore[misc]  # scrapy-red
 
     def _keep_leases(self) -> Any:
         def keep() -> None:
+            # Leases first: a worker that lives keeps what it holds even when Redis fails it.
+            self.queue.renew(self.worker_id, self.lease_seconds)
             heartbeats.beat(
                 self.queue.redis, self.heartbeat_prefix, self.worker_id, 3 * self.renew_interval
             )
-            self.queue.renew(self.worker_id, self.lease_seconds)
             requeued = self.queue.reconcile(
                 requeue_after_seconds=self.requeue_after, max_attempts=self.max_attempts
             )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from politeness_crawl import REDIS_URL, TOLERANCE, TRACKLISTS, USER_AGENT, gaps, start_crawl
+from support.private_redis import PrivateRedis, redis_server_available
 
 from crawler.localsite import LocalSite, RequestRecord
 from crawler.middlewares.budget import LocalBudget, RedisBudget
@@ -97,18 +100,107 @@ def test_deferral_and_crawl_delay_are_shared(redis_prefix: str) -> None:
     asyncio.run(scenario())
 
 
-def test_redis_down_falls_back_to_pacing_this_process() -> None:
+def test_redis_down_pauses_every_host(caplog: pytest.LogCaptureFixture) -> None:
     async def scenario() -> None:
         budget = RedisBudget("redis://127.0.0.1:1/0", "unused:", 60)
         try:
-            assert (await budget.reserve("site:80", 1.0, 5.0)).booked
             turn = await budget.reserve("site:80", 1.0, 5.0)
-            assert turn.wait == pytest.approx(1.0, abs=0.05)
-            assert budget.errors == 2
+            # No turn, and the first one after the outage waits a horizon plus an interval.
+            assert (turn.booked, turn.wait) == (False, pytest.approx(6.0, abs=0.05))
+            again = await budget.reserve("site:80", 1.0, 5.0)
+            other = await budget.reserve("other:80", 1.0, 5.0)
+            assert not again.booked
+            assert not other.booked
+            assert budget.errors == 1  # during the pause Redis is not asked again
+            assert await budget.defer("site:80", 30) == pytest.approx(30, abs=0.05)
         finally:
             await budget.close()
 
     asyncio.run(scenario())
+    warnings = [r.getMessage() for r in caplog.records if "budget" in r.getMessage()]
+    assert len(warnings) == 1  # once per outage, not per request
+    assert "until Redis answers again" in warnings[0]
+
+
+def test_the_pause_ends_when_redis_answers_and_what_it_missed_is_sent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    redis_server_available()
+    server = PrivateRedis()
+    server.start()
+
+    async def scenario() -> None:
+        budget = RedisBudget(server.url, "b:", 60, probe_interval=0.01)
+        other = RedisBudget(server.url, "b:", 60)
+        try:
+            assert (await budget.reserve("site:80", 0.05, 0.1)).booked
+            server.kill()
+            assert not (await budget.reserve("site:80", 0.05, 0.1)).booked
+            # Learnt while Redis is away: kept for it.
+            assert await budget.defer("site:80", 30) == pytest.approx(30, abs=0.05)
+            await budget.set_min_interval("site:80", 2.0)
+            server.start()  # empty: a restarted Redis keeps nothing
+            await asyncio.sleep(0.2)  # past the pause (horizon + interval = 0.15 s)
+            turn = await budget.reserve("site:80", 0.05, 0.1)
+            # Redis answered: the deferral went to it first, so no turn for 30 s, for anyone.
+            assert (turn.booked, turn.wait) == (False, pytest.approx(30, abs=0.5))
+            shared = await other.reserve("site:80", 0.05, 0.1)
+            assert (shared.booked, shared.wait) == (False, pytest.approx(30, abs=0.5))
+            assert float(await other._client.get("b:site:80:interval")) == 2.0
+        finally:
+            await budget.close()
+            await other.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        server.kill()
+    messages = [r.getMessage() for r in caplog.records if "budget" in r.getMessage()]
+    assert len(messages) == 2, messages
+    assert "unreachable" in messages[0]
+    assert "reachable again" in messages[1]
+
+
+def test_two_workers_keep_one_pace_while_their_redis_is_down(
+    site: LocalSite, crawl_settings: dict[str, Any], tmp_path: Path
+) -> None:
+    redis_server_available()
+    server = PrivateRedis()
+    server.start()
+    pages = [site.url(p) for p in TRACKLISTS * 2]
+    settings = {**crawl_settings, "TRACKLIST_REDIS_URL": server.url}
+    workers = [
+        start_crawl(pages, {**settings, "USER_AGENT": f"{USER_AGENT} worker-{name}"}, (tmp_path, 2))
+        for name in "ab"
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while len(site.requests()) < 6 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.kill()
+        died = time.monotonic()
+        time.sleep(4)  # an outage of several Crawl-delays
+        back = time.monotonic()
+        server.start()
+        results = [json.loads(worker.communicate(timeout=90)[0]) for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+        server.kill()
+    assert [worker.returncode for worker in workers] == [0, 0]
+    assert [len(result["items"]) for result in results] == [len(pages), len(pages)]
+    log = site.requests()
+    # Never closer than one worker alone keeps (Crawl-delay 0.5 s), before, during or after.
+    assert min(_page_gaps(log)) >= 0.5 - TOLERANCE, gaps(log)
+    # Paused: after the turns booked before Redis died (at most a horizon, 1 s, ahead; 0.1 s
+    # for a busy reactor), nothing went out until it was back; then the crawl went on to the end.
+    arrivals = [r.time for r in log]
+    assert not [t for t in arrivals if died + 1.1 < t < back], (died, back, arrivals)
+    assert len(log) == 2 * (1 + len(pages))  # robots.txt and every page, each fetched once
+    resumed = {r.user_agent for r in log if r.time > back}
+    assert resumed == {f"{USER_AGENT} worker-a", f"{USER_AGENT} worker-b"}
 
 
 def test_local_budget_spaces_and_defers() -> None:
