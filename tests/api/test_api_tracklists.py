@@ -18,6 +18,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
+from api.tracklists import TracklistAnswerSchema
 from config.settings import Settings
 from store.crawl_queue import DEFAULT_QUEUE_KEY, CrawlQueue, finish_request
 from store.db import session_scope
@@ -124,6 +125,11 @@ def test_stored_and_fresh_is_200_by_url_or_id(
     )
     assert by_id.status_code == 200
     assert by_id.json["tracklist"]["transitions"] is None
+    # The envelope is written around the cached JSON: it still is the declared schema.
+    for answer in (by_url.json, by_id.json):
+        assert TracklistAnswerSchema().validate(answer) == {}
+        assert set(answer) == set(TracklistAnswerSchema().fields)
+        assert (answer["correlation_id"], answer["status_url"]) == (None, None)
 
 
 def test_unknown_url_is_queued_and_followed_to_done(
