@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from domain.site import tracklist_site_id
 from store.crawl_queue import CrawlQueue
-from store.models import CrawlRequest, Tracklist, utcnow
+from store.models import CrawlRequest, Tracklist, TracklistAlias, utcnow
 
 ACTIVE_STATUSES = ("queued", "running")
 
@@ -95,11 +95,19 @@ def decide(
 
 
 def stored_by_url(session: Session, url: str) -> Tracklist | None:
-    """The stored tracklist of a canonical URL, found by the site's id (hosts may differ)."""
+    """The stored tracklist of a canonical URL, found by the site's id (hosts may differ),
+    else by an alias: the id it had when the site moved it (:class:`TracklistAlias`)."""
     site_id = tracklist_site_id(url)
     if site_id is None:
         return None
-    return session.scalars(select(Tracklist).where(Tracklist.site_id == site_id)).first()
+    found = session.scalars(select(Tracklist).where(Tracklist.site_id == site_id)).first()
+    if found is not None:
+        return found
+    return session.scalars(
+        select(Tracklist)
+        .join(TracklistAlias, TracklistAlias.tracklist_id == Tracklist.id)
+        .where(TracklistAlias.site_id == site_id.lower())
+    ).first()
 
 
 def is_fresh(tracklist: Tracklist, max_age: timedelta) -> bool:

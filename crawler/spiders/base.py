@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 from crawler.items import TracklistItem
 from crawler.middlewares.antibot import BlockedByAntiBot
 from crawler.pages import BlockedPage, ParseError, TracklistPage, parse_page
+from crawler.spiders.errors import error_text
 from domain.site import SITE_HOSTS
 
 
@@ -106,9 +107,13 @@ class SiteSpider(scrapy.Spider):
             )
             return
         latency = float(response.meta.get("download_latency", 0.0))
+        # After redirects the page is not where it was asked for: the store keeps the address
+        # asked for as an alias of the tracklist the page declares.
+        redirects = response.meta.get("redirect_urls") or [response.url]
         yield TracklistItem(
             page=page,
             fetched_url=response.url,
+            requested_url=redirects[0],
             html_sha256=hashlib.sha256(response.body).hexdigest(),
             fetched_at=datetime.now(UTC),
             download_ms=(latency + time.perf_counter() - started) * 1000,
@@ -128,8 +133,8 @@ class SiteSpider(scrapy.Spider):
             failure.value,
             extra={"correlation_id": correlation_id},
         )
-        if request is not None:
-            self.request_failed(request, status, f"{type(failure.value).__name__}: {failure.value}")
+        if request is not None and failure.value is not None:
+            self.request_failed(request, status, error_text(failure.value))
 
     def request_failed(self, request: Request | None, status: str, error: str) -> None:
         """Hook for spiders that track requests (the worker records them); others only log."""
