@@ -15,6 +15,9 @@ class TracklistItem:
 
     ``html_sha256`` is the hash of the body as received; ``download_ms`` is the fetch's
     latency, so the pipelines can report the whole processing time of the page.
+    ``requested_url`` is the address the spider asked for, before any redirect (None when
+    unknown): a tracklist that moved is stored under the id its page declares, and the old
+    address is kept as an alias.
     """
 
     page: TracklistPage
@@ -23,6 +26,7 @@ class TracklistItem:
     fetched_at: datetime
     download_ms: float = 0.0
     correlation_id: str | None = None
+    requested_url: str | None = None
     warnings: list[str] = field(default_factory=list)
 
 

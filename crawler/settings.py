@@ -47,6 +47,8 @@ CONCURRENT_ITEMS = 8
 
 # --- politeness beyond Scrapy (crawler/middlewares; defaults in crawler/middlewares/defaults.py)
 DOWNLOADER_MIDDLEWARES = {
+    # A redirect hop to another host or port fails before it is fetched.
+    "crawler.middlewares.redirects.OffSiteRedirectMiddleware": _politeness.REDIRECTS_PRIORITY,
     # Scrapy's robots.txt and retry middlewares are replaced in their own slots.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.robots.PoliteRobotsTxtMiddleware": _politeness.ROBOTS_PRIORITY,

@@ -4,14 +4,16 @@
   tracklist, a DJ or a source (:func:`tracklist_site_id`, :func:`dj_slug`,
   :func:`source_ids`, :data:`DJ_LINK`, :data:`SOURCE_LINK`).
 - SSRF-safe intake of tracklist URLs (:func:`canonical_tracklist_url`,
-  :func:`canonical_public_url`, :func:`check_redirect`).
+  :func:`canonical_public_url`) and of the redirects the site answers (:func:`check_redirect`).
 
 A URL a client sends (``POST /tracklist``, batch requests) is fetched later by a crawl worker,
 so it is checked here, before anything connects anywhere: only ``http(s)`` URLs on the
 configured site's host (``TRACKLIST_SCRAPING_BASE_URL``, with or without ``www.``), on the
 default port, without userinfo, naming a tracklist page. IP literals in every spelling
 (``127.0.0.1``, ``[::1]``, ``2130706433``, ``0x7f.1``, ``0177.0.0.1``) are refused outright
-rather than resolved. The same rules apply to redirect targets (:func:`check_redirect`).
+rather than resolved. Every redirect hop the crawler meets is held to the same host,
+scheme and userinfo rules, on the configured site's own port (:func:`check_redirect`), so
+a redirect never takes the crawler to another host.
 
 This module is pure (standard library only): the parsers, the crawler, the use cases and the
 API all import it.
@@ -22,7 +24,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 # Clients name tracklists by their public URL whatever site the crawler is pointed at (it maps
 # them onto TRACKLIST_SCRAPING_BASE_URL, e.g. the local replay site).
@@ -107,6 +109,50 @@ def canonical_tracklist_url(url: str, base_url: str) -> str:
     The canonical form uses the scheme and host of ``base_url``, lower-case id and slug, and
     no port, query or fragment: ``https://www.1001tracklists.com/tracklist/<id>/<slug>.html``.
     """
+    parts, port = _split(url)
+    host = _check_host(parts.hostname or "", base_url)
+    if port is not None and port != _DEFAULT_PORTS[parts.scheme.lower()]:
+        raise UrlRejected(Problem.PORT, f"only the default port is accepted (port: {port})")
+    match = _TRACKLIST_PATH.fullmatch(parts.path.lower())
+    if match is None:
+        raise UrlRejected(
+            Problem.PATH,
+            f"not a tracklist page: the path must be /tracklist/<id>/<slug>.html ({host})",
+        )
+    base = urlsplit(base_url)
+    return f"{base.scheme}://{base.hostname}/tracklist/{match['id']}/{match['slug']}.html"
+
+
+def check_redirect(location: str, from_url: str, base_url: str) -> str:
+    """Check one redirect hop seen while fetching ``from_url``; return its absolute target.
+
+    ``location`` (a ``Location`` header or a meta refresh's URL, relative or absolute) must
+    lead to the configured site ``base_url``: an ``http(s)`` URL without userinfo, on one of
+    the site's hosts (:func:`site_hosts`; exactly the base's address when that is an IP
+    literal, as for the local replay site) and on the site's port (the base URL's port when
+    it names one, else the default port of the target's scheme). Anything else raises
+    :class:`UrlRejected` before a connection is made. The path is not checked: the site
+    redirects listings too, and what a tracklist request lands on is read from the page.
+    """
+    target = urljoin(from_url, location.strip())
+    parts, port = _split(target)
+    base = urlsplit(base_url)
+    base_host = (base.hostname or "").lower().rstrip(".")
+    host = (parts.hostname or "").rstrip(".")  # urlsplit lower-cases it
+    if not _is_ip_literal(base_host):
+        _check_host(parts.hostname or "", base_url)
+    elif host != base_host:  # a site at an address (the local replay) has that one host
+        problem = Problem.IP_LITERAL if _is_ip_literal(host) else Problem.HOST
+        raise UrlRejected(problem, f"the host {host} is not the tracklist site ({base_host})")
+    default = _DEFAULT_PORTS[parts.scheme.lower()]
+    wanted = base.port if base.port is not None else default
+    if (port if port is not None else default) != wanted:
+        raise UrlRejected(Problem.PORT, f"only the site's port is accepted (port: {port})")
+    return target
+
+
+def _split(url: str) -> tuple[SplitResult, int | None]:
+    """The parts and port of an http(s) URL without userinfo; raise UrlRejected otherwise."""
     if not isinstance(url, str):
         raise UrlRejected(Problem.MALFORMED, "the URL must be a string")
     url = url.strip()
@@ -131,27 +177,7 @@ def canonical_tracklist_url(url: str, base_url: str) -> str:
         )
     if "@" in parts.netloc:
         raise UrlRejected(Problem.USERINFO, "URLs with a user name or password are not accepted")
-    host = _check_host(parts.hostname or "", base_url)
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
-        raise UrlRejected(Problem.PORT, f"only the default port is accepted (port: {port})")
-    match = _TRACKLIST_PATH.fullmatch(parts.path.lower())
-    if match is None:
-        raise UrlRejected(
-            Problem.PATH,
-            f"not a tracklist page: the path must be /tracklist/<id>/<slug>.html ({host})",
-        )
-    base = urlsplit(base_url)
-    return f"{base.scheme}://{base.hostname}/tracklist/{match['id']}/{match['slug']}.html"
-
-
-def check_redirect(location: str, from_url: str, base_url: str) -> str:
-    """Check a redirect's ``Location`` (relative or absolute) seen while fetching ``from_url``.
-
-    The target must pass the same rules as client input: a redirect to ``127.0.0.1``, to
-    another host or to a non-tracklist page raises :class:`UrlRejected` before it is followed.
-    Returns the canonical target URL.
-    """
-    return canonical_tracklist_url(urljoin(from_url, location.strip()), base_url)
+    return parts, port
 
 
 def _check_host(host: str, base_url: str) -> str:

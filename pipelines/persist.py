@@ -2,6 +2,8 @@
 
 Idempotent by construction: the tracklist is keyed on the site's id (and canonical URL), DJs
 on their slug, sources on the site's source id, catalogue tracks on their normalized key.
+The id is the one the page declares: a page the site moved (its old address redirects) is
+stored under its new id, and the old id is kept in ``tracklist_aliases``.
 Storing the same page twice changes nothing but ``scraped_at``; a page whose content changed
 gets a new version and a ``tracklist.updated`` event. A new or changed tracklist also gets a
 ``tracklist.cataloged`` event (metadata, genres as tags) for the cataloging service.
@@ -20,12 +22,13 @@ from datetime import date
 from typing import Any, Literal
 
 from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crawler.items import TracklistItem
 from crawler.pages import NamedLink, TrackEntry, TracklistPage, to_document
 from domain.integrity import short_page_reason
-from domain.site import dj_slug, source_ids
+from domain.site import dj_slug, source_ids, tracklist_site_id
 from pipelines.refusals import change_status
 from service.editing.conflicts import hold_crawl, hold_short_page, supersede_short_page
 from service.editing.versions import catalog_payload, content_hash, next_number, slugify
@@ -42,6 +45,7 @@ from store.models import (
     Dj,
     Source,
     Tracklist,
+    TracklistAlias,
     TracklistDj,
     TracklistSource,
     TracklistVersion,
@@ -74,7 +78,17 @@ def version_content(item: TracklistItem) -> dict[str, Any]:
 
 
 def store_tracklist(session: Session, item: TracklistItem) -> StoreResult:
-    """Upsert ``item`` and write its events; the caller's transaction commits all or none."""
+    """Upsert ``item`` and write its events; the caller's transaction commits all or none.
+
+    The tracklist is stored under the id its page declares; when the page was asked for under
+    another id (the site moved it and redirected), that id becomes an alias of it.
+    """
+    result = _store(session, item)
+    _keep_alias(session, result.tracklist_id, item)
+    return result
+
+
+def _store(session: Session, item: TracklistItem) -> StoreResult:
     started = time.perf_counter()
     page = item.page
     content = version_content(item)
@@ -196,6 +210,23 @@ def _hold_first_crawl(
     _link_heading(session, tracklist.id, item.page)
     hold_short_page(session, tracklist, content, reason)
     return StoreResult(tracklist.id, "held", 0, 0, reason)
+
+
+def _keep_alias(session: Session, tracklist_id: uuid.UUID, item: TracklistItem) -> None:
+    """Remember the requested site id when it is not the page's (the newest crawl wins)."""
+    asked = tracklist_site_id(item.requested_url)
+    if asked is None or asked.lower() == item.page.tracklist_id.lower():
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table_of(TracklistAlias)).values(
+        site_id=asked.lower(), tracklist_id=tracklist_id
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["site_id"],
+            set_={"tracklist_id": statement.excluded.tracklist_id, "updated_at": utcnow()},
+        )
+    )
 
 
 def _link_heading(session: Session, tracklist_id: uuid.UUID, page: TracklistPage) -> None:

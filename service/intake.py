@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from domain.site import tracklist_site_id
 from store.crawl_queue import CrawlQueue
-from store.models import CrawlRequest, Tracklist, utcnow
+from store.models import CrawlRequest, Tracklist, TracklistAlias, utcnow
 
 ACTIVE_STATUSES = ("queued", "running")
 
@@ -95,15 +95,24 @@ def decide(
 
 
 def stored_by_url(session: Session, url: str) -> Tracklist | None:
-    """The published tracklist of a canonical URL, found by the site's id (hosts may differ).
+    """The published tracklist of a canonical URL, found by the site's id (hosts may differ),
+    else by an alias: the id it had when the site moved it (:class:`TracklistAlias`).
 
     A held first crawl (nothing published yet) is not stored for anyone but its editors.
     """
     site_id = tracklist_site_id(url)
     if site_id is None:
         return None
+    published = Tracklist.version > 0
+    found = session.scalars(
+        select(Tracklist).where(Tracklist.site_id == site_id, published)
+    ).first()
+    if found is not None:
+        return found
     return session.scalars(
-        select(Tracklist).where(Tracklist.site_id == site_id, Tracklist.version > 0)
+        select(Tracklist)
+        .join(TracklistAlias, TracklistAlias.tracklist_id == Tracklist.id)
+        .where(TracklistAlias.site_id == site_id.lower(), published)
     ).first()
 
 

@@ -1,4 +1,4 @@
-"""The local replay site: an HTTP server on 127.0.0.1 that logs every request it receives.
+"""The local replay site: an HTTP server on 127.0.0.1 (or ``::1``) that logs every request.
 
 Tests start it in a background thread::
 
@@ -17,6 +17,7 @@ hostile=HostileMode(seed=...))`` answers tracklist pages like the real site answ
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -99,8 +100,7 @@ class LocalSite:
         """Listen and serve in a daemon thread; return self."""
         if self._server is not None:
             raise RuntimeError("the local site is already running")
-        server = ThreadingHTTPServer(self._address, _handler_for(self))
-        server.daemon_threads = True
+        server = self._bind()
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -123,8 +123,7 @@ class LocalSite:
 
         ``announce`` receives the base URL once the socket is bound (the port may be ephemeral).
         """
-        server = ThreadingHTTPServer(self._address, _handler_for(self))
-        server.daemon_threads = True
+        server = self._bind()
         self._server = server
         if announce is not None:
             announce(self.base_url)
@@ -133,6 +132,12 @@ class LocalSite:
         finally:
             server.server_close()
             self._server = None
+
+    def _bind(self) -> ThreadingHTTPServer:
+        kind = _IPv6Server if ":" in self._address[0] else ThreadingHTTPServer
+        server = kind(self._address, _handler_for(self))
+        server.daemon_threads = True
+        return server
 
     def __enter__(self) -> LocalSite:
         return self.start()
@@ -154,8 +159,9 @@ class LocalSite:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``, without a trailing slash."""
-        return f"http://{self._address[0]}:{self.port}"
+        """``http://127.0.0.1:<port>`` (``http://[::1]:<port>``), without a trailing slash."""
+        host = self._address[0]
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path`` on this site."""
@@ -230,6 +236,12 @@ class LocalSite:
         if "x-www-form-urlencoded" in record.headers.get("content-type", ""):
             params.update(parse_qsl(record.body.decode("utf-8", "replace"), True))
         return self.store.find(record.method, record.path, params)
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    """For ``host="::1"``: tests check that nothing reaches the IPv6 loopback."""
+
+    address_family = socket.AF_INET6
 
 
 def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:

@@ -1,5 +1,7 @@
 """Politeness downloader middlewares, enabled in ``crawler/settings.py`` (in this order).
 
+- :mod:`.redirects` ``OffSiteRedirectMiddleware``: a redirect hop that leaves the site fails
+  with ``OffSiteRedirect`` before anything is fetched from its target.
 - :mod:`.robots` ``PoliteRobotsTxtMiddleware``: robots.txt with its Crawl-delay applied; a
   failing robots.txt defers the host instead of meaning "allow everything".
 - :mod:`.retry` ``BackoffRetryMiddleware``: retries wait (exponential backoff; Retry-After on

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 # --- middleware order (DOWNLOADER_MIDDLEWARES) ---------------------------------------------
 # process_request runs low -> high, process_response high -> low.
+# First of all: a redirect hop off the site fails before anything (robots.txt included) is
+# fetched from its host; Scrapy's OffsiteMiddleware is 50.
+REDIRECTS_PRIORITY = 40
 ROBOTS_PRIORITY = 100  # replaces Scrapy's RobotsTxtMiddleware in its slot
 RETRY_PRIORITY = 550  # replaces Scrapy's RetryMiddleware in its slot
 # After HttpCompressionMiddleware (590) has decompressed the body, before MetaRefresh (580)

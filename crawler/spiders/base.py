@@ -25,6 +25,7 @@ from twisted.python.failure import Failure
 from crawler.items import TracklistItem, TracklistRefused
 from crawler.middlewares.antibot import BlockedByAntiBot, blocked_page_parsed
 from crawler.pages import BlockedPage, ParseError, TracklistPage, parse_page
+from crawler.spiders.errors import error_text
 from domain.site import SITE_HOSTS
 
 # The site's answers for a tracklist it deleted.
@@ -120,9 +121,13 @@ class SiteSpider(scrapy.Spider):
             )
             return
         latency = float(response.meta.get("download_latency", 0.0))
+        # After redirects the page is not where it was asked for: the store keeps the address
+        # asked for as an alias of the tracklist the page declares.
+        redirects = response.meta.get("redirect_urls") or [response.url]
         yield TracklistItem(
             page=page,
             fetched_url=response.url,
+            requested_url=redirects[0],
             html_sha256=hashlib.sha256(response.body).hexdigest(),
             fetched_at=datetime.now(UTC),
             download_ms=(latency + time.perf_counter() - started) * 1000,
@@ -149,7 +154,7 @@ class SiteSpider(scrapy.Spider):
         if request is None:
             return []
         refused = self._refusal(request, failure.value)
-        error = f"{type(failure.value).__name__}: {failure.value}"
+        error = error_text(failure.value) if failure.value is not None else status
         if refused is not None and refused.status == "gone":
             error = f"gone: the site answered {refused.reason}"
         self.request_failed(request, status, error)
@@ -160,7 +165,7 @@ class SiteSpider(scrapy.Spider):
         if request.callback != self.parse_tracklist:
             return None
         if isinstance(error, BlockedByAntiBot):
-            return TracklistRefused(request.url, "blocked", str(error))
+            return TracklistRefused(request.url, "blocked", error_text(error))
         if isinstance(error, HttpError) and error.response.status in GONE_STATUSES:
             return TracklistRefused(request.url, "gone", f"HTTP {error.response.status}")
         return None

@@ -26,6 +26,7 @@ from twisted.internet import task, threads
 from twisted.internet.defer import Deferred, DeferredList
 
 from crawler.spiders.base import OffSiteURL, SiteSpider
+from crawler.spiders.errors import without_addresses
 from store import heartbeats
 from store.crawl_queue import CrawlJob, CrawlQueue, finish_request
 from store.db import make_engine, make_session_factory, run_transaction
@@ -122,11 +123,15 @@ class WorkerSpider(RedisSpider, SiteSpider):  # type: ignore[misc]  # scrapy-red
 
     def _record(self, correlation_id: str, status: str, error: str) -> None:
         """Write an outcome off the reactor thread; a failure to write is logged, the lease
-        then expires and the request is retried, so nothing is lost."""
+        then expires and the request is retried, so nothing is lost.
+
+        API clients read the error: the addresses it names are left out.
+        """
+        shown = without_addresses(error)[:2000]
         work = threads.deferToThread(
             run_transaction,
             self.queue.sessions,
-            lambda session: finish_request(session, correlation_id, status, error=error[:2000]),
+            lambda session: finish_request(session, correlation_id, status, error=shown),
         )
         work.addErrback(
             lambda failure: self.logger.error("cannot record %s: %s", correlation_id, failure.value)

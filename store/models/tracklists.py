@@ -71,6 +71,21 @@ class Tracklist(Timestamped, Base):
     )
 
 
+class TracklistAlias(Timestamped, Base):
+    """A site id a tracklist was asked for under before the site moved it (its id changed).
+
+    Written when a crawl of ``/tracklist/<site_id>/…`` landed (through the site's redirects)
+    on a page declaring another id; a later request for the old address finds the tracklist.
+    """
+
+    __tablename__ = "tracklist_aliases"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tracklist_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tracklists.id", ondelete="CASCADE"))
+
+    __table_args__ = (Index("ix_tracklist_aliases_tracklist_id", tracklist_id),)
+
+
 class TracklistDj(Base):
     """A DJ credited on a tracklist; ``position`` keeps b2b order."""
 

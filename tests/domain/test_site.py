@@ -124,30 +124,97 @@ def test_canonical_form_follows_the_configured_site() -> None:
     assert canonical_tracklist_url(url, base) == "http://mirror.test/tracklist/abc/x-y.html"
 
 
+LOCAL = "http://127.0.0.1:8123"
+LOCAL_PAGE = LOCAL + "/tracklist/2hjnqr0t/bicep-nts-radio-2022-06-16.html"
+
+
 @pytest.mark.parametrize(
-    "location",
+    ("location", "problem"),
     [
-        "http://127.0.0.1/tracklist/1/a.html",
-        "http://127.0.0.1:8000/",
-        "http://[::1]/tracklist/1/a.html",
-        "http://169.254.169.254/latest/meta-data/",
-        "//127.0.0.1/tracklist/1/a.html",
-        "https://evil.example/tracklist/1/a.html",
-        "file:///etc/passwd",
-        "/login",
+        ("http://127.0.0.1/tracklist/1/a.html", Problem.IP_LITERAL),
+        ("http://127.0.0.1:8000/", Problem.IP_LITERAL),
+        ("http://[::1]/tracklist/1/a.html", Problem.IP_LITERAL),
+        ("http://169.254.169.254/latest/meta-data/", Problem.IP_LITERAL),
+        ("http://2130706433/tracklist/1/a.html", Problem.IP_LITERAL),
+        ("//127.0.0.1/tracklist/1/a.html", Problem.IP_LITERAL),
+        ("https://evil.example/tracklist/1/a.html", Problem.HOST),
+        ("http://localhost/tracklist/1/a.html", Problem.HOST),
+        ("https://www.1001tracklists.com.evil.example/", Problem.HOST),
+        ("https://www.1001tracklists.com:8080/tracklist/1/a.html", Problem.PORT),
+        ("http://www.1001tracklists.com:443/tracklist/1/a.html", Problem.PORT),
+        ("https://user:pw@www.1001tracklists.com/tracklist/1/a.html", Problem.USERINFO),
+        ("https://www.1001tracklists.com@127.0.0.1/", Problem.USERINFO),
+        ("file:///etc/passwd", Problem.SCHEME),
+        ("gopher://www.1001tracklists.com/", Problem.SCHEME),
+        ("https://www.1001tracklists.com\\@evil.example/", Problem.MALFORMED),
+        ("/" + "x" * 3000, Problem.TOO_LONG),
     ],
 )
-def test_redirects_off_site_or_to_internal_addresses_are_refused(location: str) -> None:
-    with pytest.raises(UrlRejected):
+def test_redirects_off_the_site_are_refused(location: str, problem: Problem) -> None:
+    with pytest.raises(UrlRejected) as info:
         check_redirect(location, GOOD, BASE)
+    assert info.value.problem is problem, str(info.value)
 
 
-def test_redirects_to_another_tracklist_page_are_followed() -> None:
+@pytest.mark.parametrize(
+    ("location", "target"),
+    [
+        ("/tracklist/2hjnqr0t/new-slug.html", BASE + "/tracklist/2hjnqr0t/new-slug.html"),
+        ("new-slug.html", BASE + "/tracklist/2hjnqr0t/new-slug.html"),
+        (
+            "https://1001tracklists.com/tracklist/9x/y.html",
+            "https://1001tracklists.com/tracklist/9x/y.html",
+        ),
+        ("http://www.1001tracklists.com/", "http://www.1001tracklists.com/"),
+        ("https://www.1001tracklists.com:443/dj/x/", "https://www.1001tracklists.com:443/dj/x/"),
+        # Not only tracklist pages: the site redirects listings, logins and its home too.
+        ("/login", BASE + "/login"),
+        ("//www.1001tracklists.com/search/", "https://www.1001tracklists.com/search/"),
+    ],
+)
+def test_redirects_on_the_site_are_followed(location: str, target: str) -> None:
+    assert check_redirect(location, GOOD, BASE) == target
+
+
+@pytest.mark.parametrize(
+    ("location", "problem"),
+    [
+        ("http://localhost:8123/tracklist/1/a.html", Problem.HOST),
+        ("http://www.127.0.0.1:8123/tracklist/1/a.html", Problem.HOST),
+        ("http://127.0.0.1:8124/tracklist/1/a.html", Problem.PORT),
+        ("http://127.0.0.1/tracklist/1/a.html", Problem.PORT),
+        ("https://127.0.0.1/tracklist/1/a.html", Problem.PORT),
+        ("http://[::1]:8123/tracklist/1/a.html", Problem.IP_LITERAL),
+        ("http://127.1:8123/tracklist/1/a.html", Problem.IP_LITERAL),
+        ("http://10.0.0.5:8123/", Problem.IP_LITERAL),
+        ("http://u@127.0.0.1:8123/", Problem.USERINFO),
+    ],
+)
+def test_a_site_at_an_address_accepts_only_that_address_and_port(
+    location: str, problem: Problem
+) -> None:
+    with pytest.raises(UrlRejected) as info:
+        check_redirect(location, LOCAL_PAGE, LOCAL)
+    assert info.value.problem is problem, str(info.value)
+
+
+def test_a_site_at_an_address_follows_its_own_redirects() -> None:
+    moved = LOCAL + "/tracklist/abc/new.html"
+    assert check_redirect("/tracklist/abc/new.html", LOCAL_PAGE, LOCAL) == moved
+    assert check_redirect(moved, LOCAL_PAGE, LOCAL + "/") == moved
     assert (
-        check_redirect("/tracklist/2hjnqr0t/new-slug.html", GOOD, BASE)
-        == "https://www.1001tracklists.com/tracklist/2hjnqr0t/new-slug.html"
+        check_redirect("https://127.0.0.1:8123/x", LOCAL_PAGE, LOCAL) == "https://127.0.0.1:8123/x"
     )
-    assert check_redirect(GOOD.replace("https", "http"), GOOD, BASE) == GOOD
+
+
+def test_a_site_on_a_port_refuses_its_default_ports() -> None:
+    base = "http://mirror.test:8080"
+    with pytest.raises(UrlRejected) as info:
+        check_redirect("http://mirror.test/x", base + "/y", base)
+    assert info.value.problem is Problem.PORT
+    assert check_redirect("http://www.mirror.test:8080/x", base, base) == (
+        "http://www.mirror.test:8080/x"
+    )
 
 
 def test_module_is_free_of_flask() -> None:

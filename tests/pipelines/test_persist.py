@@ -21,6 +21,7 @@ from store.models import (
     Source,
     Track,
     Tracklist,
+    TracklistAlias,
     TracklistEntry,
     TracklistVersion,
 )
@@ -135,6 +136,37 @@ def test_same_page_twice_changes_nothing(
             for m in (Track, Dj, Source, TracklistEntry, TracklistVersion, OutboxEvent)
         }
     assert after == before
+
+
+def _aliases(engine: Engine) -> dict[str, str]:
+    with Session(engine) as session:
+        return {a.site_id: str(a.tracklist_id) for a in session.scalars(select(TracklistAlias))}
+
+
+def test_a_moved_tracklist_is_stored_under_its_page_id_and_the_asked_id_kept(
+    migrated_engine: Engine, items: list[TracklistItem]
+) -> None:
+    factory = make_session_factory(migrated_engine)
+    old = "https://www.1001tracklists.com/tracklist/OLD0001/old-slug.html"
+    moved = dataclasses.replace(items[0], requested_url=old)
+    result = run_transaction(factory, lambda s: store_tracklist(s, moved))
+    with Session(migrated_engine) as session:
+        stored = session.get(Tracklist, result.tracklist_id)
+        assert stored is not None
+        assert (stored.site_id, stored.url) == (moved.page.tracklist_id, moved.page.url)
+    assert _aliases(migrated_engine) == {"old0001": str(result.tracklist_id)}
+
+    # The same redirect again changes nothing; a page asked for under its own id adds nothing.
+    again = run_transaction(factory, lambda s: store_tracklist(s, moved))
+    assert again.outcome == "unchanged"
+    direct = dataclasses.replace(items[1], requested_url=items[1].page.url)
+    run_transaction(factory, lambda s: store_tracklist(s, direct))
+    assert _aliases(migrated_engine) == {"old0001": str(result.tracklist_id)}
+
+    # The old address leading elsewhere later: the newest crawl wins.
+    elsewhere = dataclasses.replace(items[1], requested_url=old)
+    other = run_transaction(factory, lambda s: store_tracklist(s, elsewhere))
+    assert _aliases(migrated_engine) == {"old0001": str(other.tracklist_id)}
 
 
 def test_changed_page_makes_a_new_version_and_an_update_event(

@@ -5,18 +5,20 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crawler.items import TracklistItem
+from pipelines.persist import store_tracklist
 from service import intake
 from store.crawl_queue import CrawlQueue, finish_request
-from store.db import make_session_factory, session_scope
-from store.models import CrawlRequest
+from store.db import make_session_factory, run_transaction, session_scope
+from store.models import CrawlRequest, Tracklist
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from api_data import SITE, page, store_page
@@ -130,3 +132,31 @@ def test_a_concurrent_call_with_the_same_id_gets_the_request_it_queued(
     assert decision.request is not None
     assert decision.request.correlation_id == mine
     assert _requests(sessions, url) == 1
+
+
+def test_a_moved_tracklist_is_found_by_its_old_address(sessions: sessionmaker[Session]) -> None:
+    new_id, old_id = uuid.uuid4().hex[:10], uuid.uuid4().hex[:10]
+    parsed = page(new_id, [("Moved", "moved")], None, "2024-01-01")
+    old_url = f"{SITE}/tracklist/{old_id}/old-slug.html"
+    item = TracklistItem(
+        page=parsed,
+        fetched_url=f"{SITE}/tracklist/{new_id}/new-slug.html",
+        html_sha256="0" * 64,
+        fetched_at=datetime.now(UTC),
+        requested_url=old_url,
+    )
+    stored = run_transaction(sessions, lambda session: store_tracklist(session, item))
+    other = store_page(sessions, page(old_id, [("Old", "old")], None, "2020-01-01"))
+    assert parsed.url is not None
+    with sessions() as session:
+
+        def found(url: str) -> uuid.UUID | None:
+            tracklist = intake.stored_by_url(session, url)
+            return tracklist.id if tracklist is not None else None
+
+        assert found(parsed.url) == stored.tracklist_id
+        # A tracklist stored under the id itself comes first; the alias answers otherwise.
+        assert found(old_url) == other
+        session.execute(delete(Tracklist).where(Tracklist.id == other))
+        assert found(old_url) == stored.tracklist_id
+        assert found(f"{SITE}/tracklist/nothing00/x.html") is None

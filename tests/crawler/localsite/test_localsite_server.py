@@ -121,6 +121,14 @@ def test_every_request_is_logged_with_time_and_headers(site: LocalSite) -> None:
     assert site.requests() == []
 
 
+def test_a_site_on_the_ipv6_loopback_logs_what_reaches_it() -> None:
+    with LocalSite(host="::1") as ipv6:
+        assert ipv6.base_url == f"http://[::1]:{ipv6.port}"
+        assert requests.get(ipv6.url("/robots.txt"), timeout=5).ok
+        assert [r.path for r in ipv6.requests()] == ["/robots.txt"]
+        assert ipv6.requests()[0].client[0] == "::1"
+
+
 def test_manifest_and_cassette_sources(tmp_path: Path) -> None:
     (tmp_path / "a.html").write_bytes(b"HTTP/1.1 200 OK\r\nX: y\r\n\r\n<p>a</p>")
     (tmp_path / "manifest.json").write_text(
