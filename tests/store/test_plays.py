@@ -14,7 +14,7 @@ from store import plays
 from store.db import make_session_factory
 from store.models import Track
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipelines"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "messaging"))
 from consumer_support import entry, store_page, tracklist_page
 
 VIEWS = ("track_plays", "dj_track_plays", "track_play_stats")
