@@ -22,6 +22,7 @@ from api import (
     drafts,
     errors,
     health,
+    input_guard,
     metrics,
     openapi,
     plays,
@@ -64,6 +65,7 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
 
     request_ids.init_app(app)
     errors.init_app(app)
+    input_guard.init_app(app)
     db.init_app(app)
     with app.app_context():
         prepare_search(db.engine)  # before anything opens a connection

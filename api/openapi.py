@@ -17,7 +17,7 @@ from flask import Flask
 from flask_smorest.utils import prepare_response
 
 from api.errors import PROBLEM_MEDIA_TYPE, ProblemSchema
-from api.query_args import QueryStringParser
+from api.input_guard import MAX_JSON_DEPTH, GuardedParser
 from api.security import BEARER_SCHEME
 from config.settings import Settings
 
@@ -31,10 +31,11 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
 
     Use it for every resource: ``bp = Blueprint("search", __name__, description=...)``.
     Query-string arguments are parsed once per distinct query string
-    (:mod:`api.query_args`).
+    (:mod:`api.query_args`); hostile input is refused before any schema sees it
+    (:mod:`api.input_guard`).
     """
 
-    ARGUMENTS_PARSER = QueryStringParser()
+    ARGUMENTS_PARSER = GuardedParser()
 
     def route(self, rule: str, **options: Any) -> Callable[[F], F]:
         """Register a view (see ``flask_smorest.Blueprint.route``)."""
@@ -88,7 +89,10 @@ def configure(app: Flask, config: Settings) -> None:
         API_SPEC_OPTIONS={
             "info": {
                 "description": "Search, tracklists and CUE sheets from 1001tracklists.com. "
-                "Errors are application/problem+json (RFC 9457)."
+                "Errors are application/problem+json (RFC 9457). "
+                f"JSON bodies nest at most {MAX_JSON_DEPTH} levels (else 400); text holding "
+                "NUL or a lone surrogate, integers of 2**63 or more in size and non-finite "
+                "numbers are refused with 422 naming the field."
             },
         },
     )

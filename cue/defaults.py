@@ -18,6 +18,10 @@ FRAMES_PER_MINUTE: Final = FRAMES_PER_SECOND * SECONDS_PER_MINUTE
 MAX_TRACKS: Final = 99
 # The minutes field: cdrdao and newer libcue reject 100 and above (metaflac, shnsplit accept).
 MAX_MINUTES: Final = 99
+# Longest number the parser reads (track and index numbers, time fields): nine digits hold
+# any real sheet's values many times over, and longer runs of digits are an attack on
+# int() (Python refuses to convert more than 4300 digits), not a cue sheet.
+MAX_NUMBER_DIGITS: Final = 9
 # Largest INDEX a strict reader accepts: 99:59:74.
 MAX_STRICT_FRAMES: Final = (MAX_MINUTES + 1) * FRAMES_PER_MINUTE - 1
 # CD-TEXT packs hold at most 80 bytes per string; cdrdao counts UTF-8 bytes.

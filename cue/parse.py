@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from cue.defaults import FRAMES_PER_SECOND, SECONDS_PER_MINUTE
+from cue.defaults import FRAMES_PER_SECOND, MAX_NUMBER_DIGITS, SECONDS_PER_MINUTE
 from cue.problems import Problem
 from cue.sheet import BOM, CueFile, CueSheet, CueTrack, Index, Rem
 from cue.timing import msf_to_frames, split_msf
@@ -19,6 +19,8 @@ from cue.validate import validate
 
 # A token is a quoted string (closed or not) or a run of non-blank characters.
 _TOKEN = re.compile(r'"([^"]*)("?)|(\S+)')
+# A number is ASCII digits: str.isdigit() also accepts "²", which int() then refuses.
+_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,7 @@ def _tokens(raw: str, number: int, state: _State) -> list[str]:
 def _time(text: str, what: str, number: int, state: _State) -> int | None:
     fields = split_msf(text)
     if fields is None:
-        state.report("error", f"{what}: {text!r} is not mm:ss:ff", number)
+        state.report("error", f"{what}: {_excerpt(text)} is not mm:ss:ff", number)
         return None
     minutes, seconds, frames = fields
     if seconds >= SECONDS_PER_MINUTE:
@@ -108,10 +110,20 @@ def _time(text: str, what: str, number: int, state: _State) -> int | None:
 
 
 def _number(text: str, what: str, number: int, state: _State) -> int | None:
-    if not text.isdigit():
-        state.report("error", f"{what}: {text!r} is not a number", number)
+    if _DIGITS.fullmatch(text) is None:
+        state.report("error", f"{what}: {_excerpt(text)} is not a number", number)
+        return None
+    if len(text) > MAX_NUMBER_DIGITS:
+        state.report("error", f"{what}: a number of {len(text)} digits is too large", number)
         return None
     return int(text)
+
+
+def _excerpt(text: str) -> str:
+    """``text`` quoted for a problem message, cut short: a message never repeats a whole
+    hostile line."""
+    limit = 40
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
 
 
 def _rem(raw: str, number: int) -> Rem:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 
-from cue.defaults import FRAMES_PER_MINUTE, FRAMES_PER_SECOND, MS_PER_SECOND
+from cue.defaults import FRAMES_PER_MINUTE, FRAMES_PER_SECOND, MAX_NUMBER_DIGITS, MS_PER_SECOND
 
-_MSF = re.compile(r"^(\d+):(\d+):(\d+)$")
+# ASCII digits only (``\d`` and str.isdigit() also take "²" and "٣"), at most
+# MAX_NUMBER_DIGITS each: int() of every field then always succeeds.
+_FIELD = f"([0-9]{{1,{MAX_NUMBER_DIGITS}}})"
+_MSF = re.compile(rf"{_FIELD}:{_FIELD}:{_FIELD}")
 
 
 def ms_to_frames(ms: int) -> int:
@@ -36,8 +39,9 @@ def format_msf(frames: int) -> str:
 
 
 def split_msf(text: str) -> tuple[int, int, int] | None:
-    """The three numeric fields of ``mm:ss:ff`` text, unchecked, or ``None`` if malformed."""
-    match = _MSF.match(text)
+    """The three numeric fields of ``mm:ss:ff`` text, unchecked, or ``None`` if malformed
+    (anything but ASCII digits, or a field longer than MAX_NUMBER_DIGITS)."""
+    match = _MSF.fullmatch(text)
     if match is None:
         return None
     minutes, seconds, frames = (int(group) for group in match.groups())

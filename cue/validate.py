@@ -22,7 +22,9 @@ def validate(sheet: CueSheet, *, strict: bool = False) -> list[Problem]:
     if strict and sheet.bom:
         problems.append(Problem("error", "byte order mark: cdrdao rejects it", 1))
     if sheet.catalog is not None and not (
-        sheet.catalog.isdigit() and len(sheet.catalog) == _CATALOG_LENGTH
+        sheet.catalog.isascii()
+        and sheet.catalog.isdigit()
+        and len(sheet.catalog) == _CATALOG_LENGTH
     ):
         problems.append(Problem("error", "CATALOG must be 13 digits"))
     for what, value in (("PERFORMER", sheet.performer), ("TITLE", sheet.title)):

@@ -180,3 +180,28 @@ def test_a_backslash_before_the_closing_quote_is_an_error() -> None:
     assert ("error", 3, 'a backslash before the closing quote: libcue reads \\" as a quote') in (
         _problems(text)
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("  TRACK ² AUDIO", "TRACK: '²' is not a number"),
+        ("  TRACK ٣ AUDIO", "TRACK: '٣' is not a number"),
+        ("    INDEX ¹ 00:00:00", "INDEX: '¹' is not a number"),
+        ("    INDEX 01 ²:00:00", "INDEX: '²:00:00' is not mm:ss:ff"),
+        ("    INDEX 01 00:٣٠:00", "INDEX: '00:٣٠:00' is not mm:ss:ff"),
+        ("  TRACK " + "9" * 5000 + " AUDIO", "TRACK: a number of 5000 digits is too large"),
+        ("    INDEX " + "1" * 5000 + " 00:00:00", "INDEX: a number of 5000 digits is too large"),
+        ("    INDEX 01 " + "1" * 5000 + ":00:00", "INDEX: '" + "1" * 40 + "'... is not mm:ss:ff"),
+    ],
+)
+def test_only_ascii_digits_of_bounded_length_are_numbers(line: str, message: str) -> None:
+    """str.isdigit() takes "²" and int() then raises; 5,000 digits are beyond int()'s limit."""
+    head = 'FILE "mix.wav" WAVE\n  TRACK 01 AUDIO\n' if "INDEX" in line else 'FILE "m.wav" WAVE\n'
+    problems = _problems(head + line + "\n    INDEX 01 00:00:00\n")
+    assert ("error", 3 if "INDEX" in line else 2, message) in problems
+
+
+def test_a_catalog_of_unicode_digits_is_an_error() -> None:
+    text = "CATALOG " + "²" * 13 + "\n" + _sheet("00:00:00")
+    assert ("error", None, "CATALOG must be 13 digits") in _problems(text)

@@ -209,3 +209,42 @@ def test_real_readers_accept_generated_sheets(
             tmp_path_factory.mktemp("readers"),
             strict=strict,
         )
+
+
+# Lines a fuzzed sheet is made of: commands with hostile arguments (digits that are not
+# ASCII, numbers past int()'s 4,300-digit limit, stray quotes, control characters).
+_hostile_number = st.one_of(
+    st.integers(0, 120).map(str),
+    st.sampled_from(["²", "¹", "٣", "０１", "-1", "1e3", "", "0" * 12]),
+    st.integers(10, 5000).map(lambda digits: "9" * digits),
+    st.text(st.characters(categories=("Nd", "No")), min_size=1, max_size=4),
+)
+_hostile_time = st.one_of(
+    st.tuples(_hostile_number, _hostile_number, _hostile_number).map(":".join),
+    st.sampled_from(["00:00:00", "99:59:74", "1:2", "::", "00:60:75"]),
+)
+_cue_line = st.one_of(
+    st.builds("  TRACK {} {}".format, _hostile_number, st.sampled_from(["AUDIO", "MODE1", ""])),
+    st.builds("    INDEX {} {}".format, _hostile_number, _hostile_time),
+    st.builds("    {} {}".format, st.sampled_from(["PREGAP", "POSTGAP"]), _hostile_time),
+    st.builds('FILE "{}" {}'.format, text, st.sampled_from(["WAVE", "MP3", ""])),
+    st.builds("CATALOG {}".format, _hostile_number),
+    st.builds("{} {}".format, st.sampled_from(["TITLE", "PERFORMER", "REM", "ISRC"]), text),
+    st.text(max_size=40),  # anything at all
+    st.text(st.sampled_from('\ud800\udfff\x00 0"INDEX'), max_size=20),  # lone surrogates
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(_cue_line, max_size=12), strict=st.booleans())
+def test_parse_never_raises(lines: list[str], strict: bool) -> None:
+    """parse is documented never to raise: every defect is a reported problem."""
+    sheet = "\n".join(lines)
+    parsed = parse(sheet, strict=strict)
+    numbers = [track.number for track in parsed.sheet.tracks()]
+    numbers += [index.number for track in parsed.sheet.tracks() for index in track.indexes]
+    assert all(0 <= number < 10**9 for number in numbers)
+    assert all(
+        problem.line is None or 1 <= problem.line <= sheet.count("\n") + 1
+        for problem in parsed.problems
+    )
