@@ -3,6 +3,7 @@ stops at once, whatever its requests wait for, and hands them back to the queue.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -82,7 +83,8 @@ def test_sigkilled_crawl_leaves_no_process_behind(
         _stop(crawl)
     survivors = wait_until_gone(tree, 5)
     for pid in survivors:  # never leave them behind, even when the test fails
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     assert survivors == set(), commands
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import time
 from pathlib import Path
 
 PROC = Path("/proc")
+_PR_SET_CHILD_SUBREAPER = 36  # from <linux/prctl.h>
 
 
 def _parents() -> dict[int, int]:
@@ -73,3 +75,27 @@ def wait_until_gone(pids: set[int], timeout: float) -> set[int]:
 def own_descendants() -> set[int]:
     """The live descendants of this process."""
     return alive(descendants(os.getpid()))
+
+
+def wait_for_own_descendants(timeout: float) -> set[int]:
+    """Wait up to ``timeout`` seconds for this process to have no live descendant; those left.
+
+    Looked up afresh each time: a child may start a process of its own while it ends.
+    """
+    deadline = time.monotonic() + timeout
+    while (left := own_descendants()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def become_subreaper() -> None:
+    """Adopt the orphans of this process's descendants (Linux ``PR_SET_CHILD_SUBREAPER``).
+
+    A process whose parent dies is re-parented to the nearest subreaper instead of PID 1: so
+    what a killed child leaves behind stays a descendant of this process, where
+    :func:`own_descendants` finds it.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"prctl(PR_SET_CHILD_SUBREAPER): {os.strerror(error)}")
