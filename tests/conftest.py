@@ -6,7 +6,10 @@ machine, and fail loudly when ``CI`` is set: CI must never pass by skipping.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from support.processes import become_subreaper, command_line, wait_for_own_descendants
 from support.service import service_unavailable
 
 from store.db import make_engine
@@ -34,6 +38,37 @@ SERVICE_FIXTURES = frozenset(
 )
 # Folders whose tests start programs (the CLI, servers, CUE readers) even without a service.
 PROCESS_FOLDERS = frozenset({"cli", "deploy", "e2e", "system"})
+
+
+# How long processes a test started may take to end once the session is over.
+LEFTOVER_GRACE = 10.0
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Adopt orphans: what a killed child leaves behind stays ours, for the check at the end."""
+    if sys.platform.startswith("linux"):
+        become_subreaper()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session when a test left a process behind (then end those processes)."""
+    if not sys.platform.startswith("linux"):
+        return
+    left = wait_for_own_descendants(LEFTOVER_GRACE)
+    if not left:
+        return
+    lines = [f"  {pid}: {command_line(pid)[:200]}" for pid in sorted(left)]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = f"the tests left {len(left)} process(es) behind:\n" + "\n".join(lines)
+    if reporter is not None:
+        reporter.write_sep("=", "processes left behind", red=True, bold=True)
+        reporter.write_line(message)
+    else:
+        print(message, file=sys.stderr)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):  # ended meanwhile
+            os.kill(pid, signal.SIGKILL)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

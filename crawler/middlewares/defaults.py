@@ -59,6 +59,12 @@ LEASE_GRACE = 60.0
 # slightly closer than the delay.
 PACING_MARGIN = 0.1
 
+# --- stopping -------------------------------------------------------------------------------
+# How often a crawler looks whether it is stopping: requests waiting in the politeness
+# middlewares (a turn, a paused host, a retry backoff) are then dropped (CrawlerStopping)
+# within this many seconds, so a graceful stop never waits for a pause to end.
+STOP_CHECK_INTERVAL = 0.5
+
 # --- request meta keys ------------------------------------------------------------------------
 META_PAGE_TYPE = "tracklist_page_type"  # set by the anti-bot check: classify()'s answer
 META_BLOCKED = "tracklist_blocked"  # page type of the anti-bot page that blocked the request

@@ -110,7 +110,7 @@ class HostPacingMiddleware:
             woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             turn.waiters.append(woken)
             try:
-                await asyncio.wait({woken}, timeout=self._lease)
+                await self._policy.wait_for({woken}, self._lease)
             except BaseException:
                 if woken.done():
                     # Woken but cancelled before taking the turn: pass the wake-up on.
@@ -131,16 +131,16 @@ class HostPacingMiddleware:
             interval = self._interval(host, request)
             local_wait = turn.last_release + interval - time.monotonic()
             if local_wait > 0:
-                await asyncio.sleep(local_wait)
+                await self._policy.sleep(local_wait)
                 continue
             horizon = max(interval, defaults.BUDGET_HORIZON_MIN)
             granted = await self._policy.budget.reserve(host, interval, horizon)
             if granted.booked:
                 if granted.wait > 0:
-                    await asyncio.sleep(granted.wait)
+                    await self._policy.sleep(granted.wait)
                 break
             # Deferred beyond the horizon: look again later (the pause may change meanwhile).
-            await asyncio.sleep(min(granted.wait, horizon))
+            await self._policy.sleep(min(granted.wait, horizon))
         self._stats.inc_value("politeness/wait_ms", round((time.monotonic() - started) * 1000))
 
     def _interval(self, host: str, request: Request) -> float:

@@ -1,14 +1,19 @@
-"""The politeness state the middlewares of one crawler share: crawl delays and the budget."""
+"""The politeness state the middlewares of one crawler share: crawl delays, the budget, and
+whether the crawler is stopping (a request waiting for a paused host must not hold a stop up).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet import task
 
 from crawler.middlewares import defaults
 from crawler.middlewares.budget import HostBudget, LocalBudget, RedisBudget
@@ -23,6 +28,14 @@ _POLICIES: WeakKeyDictionary[Crawler, HostPolicy] = WeakKeyDictionary()
 def host_key(request: Request) -> str:
     """The unit of politeness: a request's ``host[:port]`` (robots.txt is per origin too)."""
     return urlparse_cached(request).netloc
+
+
+class CrawlerStopping(IgnoreRequest):
+    """The crawler is stopping: a request that was waiting (for a turn, a paused host, a retry
+    backoff) is not sent. It did not fail: a worker hands it back to the queue."""
+
+    def __init__(self) -> None:
+        super().__init__("the crawler is stopping: not sent")
 
 
 class HostPolicy:
@@ -46,6 +59,12 @@ class HostPolicy:
             logger.info("per-host request budget local to this process")
         self.download_delay = settings.getfloat("DOWNLOAD_DELAY")
         self._crawl_delays: dict[str, float] = {}
+        self._crawler = crawler
+        # Scrapy's graceful stop (first SIGTERM/SIGINT) sends no signal before it waits for
+        # every request in progress, those sleeping in our middlewares included: so look.
+        self._stop_watch = task.LoopingCall(self._look_for_stop)
+        self._stopping: asyncio.Future[None] | None = None
+        crawler.signals.connect(self._open, signal=signals.spider_opened)
         crawler.signals.connect(self._close, signal=signals.spider_closed)
 
     def crawl_delay(self, host: str) -> float:
@@ -69,7 +88,44 @@ class HostPolicy:
         logger.info("pausing %s for %.1f s (%s)", host, wait, reason)
         return wait
 
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, or raise :class:`CrawlerStopping` once the crawler is stopping."""
+        await self.wait_for(set(), seconds)
+
+    async def wait_for(self, futures: set[asyncio.Future[None]], timeout: float) -> None:
+        """Wait for one of ``futures`` or ``timeout`` (``asyncio.wait``); raise
+        :class:`CrawlerStopping` when the crawler is stopping, before or while waiting."""
+        stopping = self._stop_future()
+        if not stopping.done() and timeout > 0:
+            await asyncio.wait(
+                {*futures, stopping}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        self.check_stopping()
+
+    def check_stopping(self) -> None:
+        """Raise :class:`CrawlerStopping` when the crawler is stopping."""
+        if self._stopping is not None and self._stopping.done():
+            raise CrawlerStopping
+
+    def _stop_future(self) -> asyncio.Future[None]:
+        if self._stopping is None:
+            self._stopping = asyncio.get_running_loop().create_future()
+        return self._stopping
+
+    def _look_for_stop(self) -> None:
+        if not self._crawler.crawling:
+            self._stop_watch.stop()
+            stopping = self._stop_future()
+            if not stopping.done():
+                logger.info("crawler stopping: requests waiting for a turn are not sent")
+                stopping.set_result(None)
+
+    def _open(self) -> None:
+        self._stop_watch.start(defaults.STOP_CHECK_INTERVAL, now=False)
+
     async def _close(self) -> None:
+        if self._stop_watch.running:
+            self._stop_watch.stop()
         await self.budget.close()
 
 

@@ -9,7 +9,6 @@ for every worker sharing the budget, for its Retry-After (seconds or HTTP-date, 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -115,4 +114,4 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _wait(self, seconds: float) -> None:
         self.crawler.stats.inc_value("retry/backoff_ms", round(seconds * 1000))
-        await asyncio.sleep(seconds)
+        await self._policy.sleep(seconds)

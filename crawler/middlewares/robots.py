@@ -25,7 +25,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 
 from crawler.middlewares import defaults
-from crawler.middlewares.policy import HostPolicy, host_policy
+from crawler.middlewares.policy import CrawlerStopping, HostPolicy, host_policy
 from crawler.middlewares.retry import parse_retry_after
 
 if TYPE_CHECKING:
@@ -79,6 +79,7 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         """The host's parser, fetching robots.txt when unknown or when its deferral is over."""
         netloc = urlparse_cached(request).netloc
         while True:
+            self._policy.check_stopping()
             entry = self._rules.get(netloc)
             if isinstance(entry, asyncio.Event):
                 # Another request is fetching robots.txt: wait for it, then look again.
@@ -94,7 +95,7 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
                 self._stats.inc_value("robotstxt/deferred_dropped")
                 raise RobotsTxtUnavailable(netloc, self._failures[netloc])
             # The budget keeps the host paused for everyone; this only avoids spinning.
-            await asyncio.sleep(retry_at - time.monotonic())
+            await self._policy.sleep(retry_at - time.monotonic())
 
     async def _fetch(self, request: Request, netloc: str) -> None:
         done = self._rules[netloc] = asyncio.Event()
@@ -110,6 +111,8 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         try:
             assert self.crawler.engine is not None
             response = await self.crawler.engine.download_async(robots_request)
+        except CrawlerStopping:
+            raise  # not a failure of robots.txt: the crawler stops before fetching it
         except Exception as exc:
             self._stats.inc_value(f"robotstxt/exception_count/{type(exc).__name__}")
             await self._defer(netloc, f"{type(exc).__name__}: {exc}")

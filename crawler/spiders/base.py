@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import multiprocessing
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -24,8 +23,10 @@ from twisted.python.failure import Failure
 
 from crawler.items import TracklistItem, TracklistRefused
 from crawler.middlewares.antibot import BlockedByAntiBot, blocked_page_parsed
+from crawler.middlewares.policy import CrawlerStopping
 from crawler.pages import BlockedPage, ParseError, TracklistPage, parse_page
 from crawler.spiders.errors import error_text
+from crawler.spiders.parse_pool import parse_pool
 from domain.site import SITE_HOSTS
 
 # The site's answers for a tracklist it deleted.
@@ -47,10 +48,7 @@ class SiteSpider(scrapy.Spider):
         if processes <= 0:
             return None  # the loop's default thread pool
         if self._parse_pool is None:
-            # forkserver, not fork: the crawler has threads running, which fork would copy
-            # mid-flight (locks held by a thread that does not exist in the child).
-            context = multiprocessing.get_context("forkserver")
-            self._parse_pool = ProcessPoolExecutor(processes, mp_context=context)
+            self._parse_pool = parse_pool(processes)
             self.crawler.signals.connect(self._stop_parsers, signal=signals.spider_closed)
         return self._parse_pool
 
@@ -141,6 +139,10 @@ class SiteSpider(scrapy.Spider):
         (:class:`TracklistRefused`): a stored tracklist is then marked blocked or gone.
         """
         request = getattr(failure, "request", None)
+        if isinstance(failure.value, CrawlerStopping):
+            # Not sent because the crawl stops: no outcome, a worker hands the request back.
+            self.count("requests/not_sent_stopping")
+            return []
         status = "blocked" if isinstance(failure.value, BlockedByAntiBot) else "failed"
         self.count(f"requests/{status}")
         correlation_id = request.meta.get("correlation_id") if request is not None else None
