@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 from pathlib import Path
 
 import click
@@ -83,6 +84,8 @@ def main(
     )
     hostile = _hostile_mode(hostile_seed, rates, gone)
     site = LocalSite(store, robots_txt=robots, host=host, port=port, hostile=hostile)
+    # A supervisor's SIGTERM stops it as Ctrl-C does (and SIGINT may be ignored in background).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         site.serve_forever(
             announce=lambda url: click.echo(f"{len(store)} recorded responses at {url}")

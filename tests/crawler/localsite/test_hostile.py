@@ -307,7 +307,7 @@ def test_the_command_serves_in_hostile_mode_and_reports_the_counts(real_pages: P
         assert requests.get(base_url + matroda, timeout=5).status_code == 429
         assert requests.get(base_url + BICEP, timeout=5).status_code == 410
         assert requests.get(base_url + "/robots.txt", timeout=5).status_code == 200
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)  # as a supervisor stops it
         out, _ = process.communicate(timeout=10)
     finally:
         if process.poll() is None:
