@@ -31,7 +31,13 @@ from domain.integrity import short_page_reason
 from domain.site import dj_slug, source_ids, tracklist_site_id
 from pipelines.refusals import change_status
 from service.editing.conflicts import hold_crawl, hold_short_page, supersede_short_page
-from service.editing.versions import catalog_payload, content_hash, next_number, slugify
+from service.editing.versions import (
+    catalog_payload,
+    content_hash,
+    locked_by_site_id,
+    next_number,
+    slugify,
+)
 from service.entry_rows import (
     EntryRow,
     delete_rows_of,
@@ -93,10 +99,7 @@ def _store(session: Session, item: TracklistItem) -> StoreResult:
     page = item.page
     content = version_content(item)
     digest = content_hash(content)
-    query = select(Tracklist).where(Tracklist.site_id == page.tracklist_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()  # one writer per tracklist at a time
-    tracklist = session.scalars(query).one_or_none()
+    tracklist = locked_by_site_id(session, page.tracklist_id)  # one writer at a time
     now = utcnow()
     published = tracklist is not None and tracklist.version > 0
     short = short_page_reason(

@@ -8,11 +8,11 @@ tracklist already stored under the URL's site id keeps its data, still served, a
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.items import TracklistRefused
 from domain.site import tracklist_site_id
+from service.editing.versions import locked_by_site_id
 from store.models import Tracklist
 from store.outbox import TRACKLIST_STATUS_CHANGED, add_event
 
@@ -22,10 +22,7 @@ def record_refusal(session: Session, refused: TracklistRefused) -> str | None:
     site_id = tracklist_site_id(refused.url)
     if site_id is None:
         return None
-    query = select(Tracklist).where(Tracklist.site_id == site_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()  # one writer per tracklist at a time
-    tracklist = session.scalars(query).one_or_none()
+    tracklist = locked_by_site_id(session, site_id)
     if tracklist is None or not tracklist.is_published:
         return None  # nothing published to mark: a first crawl refused stores nothing
     return change_status(session, tracklist, refused.status, refused.reason)

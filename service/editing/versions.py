@@ -21,7 +21,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from domain.identity import normalize
@@ -41,13 +41,22 @@ def content_hash(document: dict[str, Any]) -> str:
 
 def locked_tracklist(session: Session, tracklist_id: uuid.UUID) -> Tracklist:
     """The tracklist, locked for this transaction on PostgreSQL (one writer at a time)."""
-    query = select(Tracklist).where(Tracklist.id == tracklist_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    found = session.scalars(query).one_or_none()
+    found = _locked(session, Tracklist.id == tracklist_id)
     if found is None:
         raise NotFound(f"no tracklist {tracklist_id}")
     return found
+
+
+def locked_by_site_id(session: Session, site_id: str) -> Tracklist | None:
+    """The tracklist stored under the site's id, locked as :func:`locked_tracklist` does."""
+    return _locked(session, Tracklist.site_id == site_id)
+
+
+def _locked(session: Session, where: ColumnElement[bool]) -> Tracklist | None:
+    query = select(Tracklist).where(where)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
 
 
 def version_of(session: Session, tracklist_id: uuid.UUID, number: int) -> TracklistVersion:

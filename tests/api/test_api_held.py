@@ -78,6 +78,13 @@ def test_the_review_list_is_for_editors(client: FlaskClient, login: Login) -> No
     assert client.get(f"{PREFIX}/tracklist/conflicts", headers=reader).status_code == 403
 
 
+def test_the_review_list_refuses_an_unknown_kind(client: FlaskClient, login: Login) -> None:
+    editor = bearer(login("editor")["access_token"])
+    refused = client.get(f"{PREFIX}/tracklist/conflicts?kind=bogus", headers=editor)
+    assert refused.status_code == 422
+    assert refused.content_type == "application/problem+json"
+
+
 def test_a_gone_tracklist_is_still_served_with_its_status(
     client: FlaskClient, store_sessions: sessionmaker[Session]
 ) -> None:

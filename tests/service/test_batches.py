@@ -7,13 +7,11 @@ import json
 import sys
 import uuid
 import zipfile
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import redis
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,28 +21,13 @@ from service.batches import MAX_INPUT_CHARS, submit_crawl_batch
 from service.cue_batches import make_cue_batch
 from service.intake import aware
 from store.crawl_queue import CrawlQueue, finish_request
-from store.db import make_session_factory, session_scope
+from store.db import session_scope
 from store.models import BatchJob, CrawlRequest, CueFile, User
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from api_data import SITE, entry, page, store_page
 
 DAY = timedelta(hours=24)
-
-
-@pytest.fixture
-def sessions(migrated_engine: Engine) -> sessionmaker[Session]:
-    return make_session_factory(migrated_engine)
-
-
-@pytest.fixture
-def queue(sessions: sessionmaker[Session], redis_url: str) -> Iterator[CrawlQueue]:
-    crawl_queue = CrawlQueue(
-        redis.Redis.from_url(redis_url), sessions, f"test:batches:{uuid.uuid4().hex[:8]}"
-    )
-    yield crawl_queue
-    crawl_queue.redis.delete(crawl_queue.key)
-    crawl_queue.redis.close()
 
 
 def _url(site_id: str) -> str:

@@ -4,41 +4,24 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import redis
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.items import TracklistItem
 from pipelines.persist import store_tracklist
 from service import intake
 from store.crawl_queue import CrawlQueue, finish_request
-from store.db import make_session_factory, run_transaction, session_scope
+from store.db import run_transaction, session_scope
 from store.models import CrawlRequest, Tracklist
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from api_data import SITE, page, store_page
 
 DAY = timedelta(hours=24)
-
-
-@pytest.fixture
-def sessions(migrated_engine: Engine) -> sessionmaker[Session]:
-    return make_session_factory(migrated_engine)
-
-
-@pytest.fixture
-def queue(sessions: sessionmaker[Session], redis_url: str) -> Iterator[CrawlQueue]:
-    crawl_queue = CrawlQueue(
-        redis.Redis.from_url(redis_url), sessions, f"test:intake:{uuid.uuid4().hex[:8]}"
-    )
-    yield crawl_queue
-    crawl_queue.redis.delete(crawl_queue.key)
-    crawl_queue.redis.close()
 
 
 def _url() -> str:
