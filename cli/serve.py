@@ -24,7 +24,7 @@ def gunicorn_argv(settings: Settings) -> list[str]:
         "-m",
         "gunicorn",
         "--worker-class",
-        "gthread",
+        "api.gunicorn_worker.BufferingWorker",
         "--workers",
         str(settings.api_workers),
         "--threads",
