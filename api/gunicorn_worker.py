@@ -177,30 +177,40 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is untype
         pipelined = conn.parser.unreader.take_buffered()
         if pipelined and incoming.feed(pipelined):
             self._submit(conn, incoming)
-            return
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
-        self._on_readable(conn, conn.sock)  # a new client has usually sent its request already
+        else:
+            # A client has usually sent its request by now: it often goes to a thread without
+            # ever being registered with the poller.
+            self._receive(conn, incoming, registered=False)
 
     def _on_readable(self, conn: Any, _sock: Any) -> None:
         incoming = self.incoming.get(conn)
-        if incoming is None:
-            return
+        if incoming is not None:
+            self._receive(conn, incoming, registered=True)
+
+    def _receive(self, conn: Any, incoming: IncomingRequest, *, registered: bool) -> None:
+        """Take what ``conn`` has sent; submit the request once whole, else wait for more."""
         try:
             chunk = conn.sock.recv(_RECV_SIZE)
         except BlockingIOError:
-            return
+            chunk = None
         except OSError:
-            chunk = b""
-        if not chunk:
-            self._drop(conn)  # the client went away
+            chunk = b""  # as good as gone
+        if chunk is None or (chunk and not incoming.feed(chunk)):
+            if not registered:
+                self.poller.register(
+                    conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn)
+                )
+            if incoming.wants_continue:
+                incoming.wants_continue = False
+                conn.continue_sent = True
+                self._send(conn, b"HTTP/1.1 100 Continue\r\n\r\n")
             return
-        if incoming.feed(chunk):
+        if registered:
             self.poller.unregister(conn.sock)
+        if chunk:
             self._submit(conn, incoming)
-        elif incoming.wants_continue:
-            incoming.wants_continue = False
-            conn.continue_sent = True
-            self._send(conn, b"HTTP/1.1 100 Continue\r\n\r\n")
+        else:
+            self._drop(conn)  # the client went away
 
     def _submit(self, conn: Any, incoming: IncomingRequest) -> None:
         del self.incoming[conn]

@@ -148,46 +148,62 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98]
 
 
-def measure(url: str, connections: int, requests: int, trickle: float, wait: float) -> None:
-    """Print the idle and loaded p99 of ``GET url`` and how long slow connections lasted."""
+def measure(
+    url: str, connections: int, requests: int, trickle: float, wait: float, rounds: int = 3
+) -> None:
+    """Print the idle and loaded p99 of ``GET url`` and how long slow connections lasted.
+
+    Idle and loaded runs alternate, ``rounds`` times each (medians): this machine's speed
+    drifts within a minute. Each loaded run opens its own slow connections; the last run's
+    are then watched until the server closes them.
+    """
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     get_latencies(url, 50)  # warm-up
-    idle = p99(get_latencies(url, requests))
-    slow = SlowClients(host, port, connections, trickle)
+    idle, loaded, ratios, still_open = [], [], [], []
+    slow = None
     try:
-        time.sleep(1)  # every slow connection accepted and trickling
-        try:
-            loaded = p99(get_latencies(url, requests, timeout=10))
-            loaded_text = f"{loaded:6.2f} ms"
-            ratio = loaded / idle
-            verdict = "[ok]" if ratio <= 2 else "[MISSED]"
-        except (OSError, RuntimeError) as error:
-            loaded_text, ratio, verdict = f"failed ({error})", float("inf"), "[MISSED]"
-        open_now = sum(1 for c in slow.clients if c.closed is None)
+        for round_ in range(rounds):
+            idle.append(p99(get_latencies(url, requests)))
+            slow = SlowClients(host, port, connections, trickle)
+            time.sleep(1)  # every slow connection accepted and trickling
+            try:
+                loaded.append(p99(get_latencies(url, requests, timeout=10)))
+            except (OSError, RuntimeError) as error:
+                print(f"slow clients: GET failed with {connections} slow connections: {error}")
+                loaded.append(float("inf"))
+            ratios.append(loaded[-1] / idle[-1])
+            still_open.append(sum(1 for c in slow.clients if c.closed is None))
+            if round_ < rounds - 1:
+                slow.close()
+        ratio = statistics.median(ratios)
         print(
-            f"slow clients: GET p99 idle {idle:6.2f} ms, with {connections} slow connections "
-            f"open ({open_now} still open) {loaded_text}: {ratio:.2f}x idle (goal <= 2x)  "
-            f"{verdict}",
+            f"slow clients: GET p99 idle {statistics.median(idle):.2f} ms, with {connections} "
+            f"slow connections open {statistics.median(loaded):.2f} ms: {ratio:.2f}x idle "
+            f"(goal <= 2x; {rounds} rounds of {requests} requests, ratios "
+            f"{', '.join(f'{value:.2f}' for value in ratios)}; slow connections still open "
+            f"after each: {', '.join(map(str, still_open))})  "
+            f"{'[ok]' if ratio <= 2 else '[MISSED]'}",
             flush=True,
         )
+        assert slow is not None
         slow.wait_closed(wait)
     finally:
-        slow.close()
+        if slow is not None:
+            slow.close()
     for kind in ("body", "headers"):
         mine = [c for c in slow.clients if c.kind == kind]
         lasted = [c.closed - c.opened for c in mine if c.closed is not None]
         answered = sum(1 for c in mine if c.answer.startswith(b"HTTP/1.1 408"))
-        still = len(mine) - len(lasted)
         summary = (
-            f"closed after {min(lasted):.1f}-{max(lasted):.1f} s (median "
-            f"{statistics.median(lasted):.1f} s)"
+            f"closed by the server {min(lasted):.1f}-{max(lasted):.1f} s after they opened "
+            f"(median {statistics.median(lasted):.1f} s)"
             if lasted
             else "none closed"
         )
         print(
             f"slow {kind:7} connections: {summary}; {answered}/{len(mine)} answered 408; "
-            f"{still} still open after {wait:.0f} s",
+            f"{len(mine) - len(lasted)} still open after {wait:.0f} s",
             flush=True,
         )
 
@@ -201,8 +217,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--trickle", type=float, default=1.0, help="seconds between bytes")
     parser.add_argument("--wait", type=float, default=60, help="how long to watch for closes")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    measure(args.url, args.connections, args.requests, args.trickle, args.wait)
+    measure(args.url, args.connections, args.requests, args.trickle, args.wait, args.rounds)
 
 
 if __name__ == "__main__":

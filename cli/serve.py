@@ -1,6 +1,24 @@
-"""``tracklists serve``: the API under gunicorn (gthread workers), configured from TRACKLIST_*.
+"""``tracklists serve``: the API under gunicorn, configured from TRACKLIST_*.
 
 For development, ``flask --app api run`` serves the same app with the reloader.
+
+Slow clients (issue 16). gunicorn's gthread worker gives a connection to a thread as soon as
+a byte arrives, and the thread reads headers and body at the client's pace with no deadline:
+with 64 connections trickling a body, every other request timed out and none of them was closed
+after 40 s. None of gunicorn's settings bounds that read: ``--timeout`` is the worker's
+heartbeat (the gthread event loop keeps beating while its threads are stuck), ``--keep-alive``
+covers idle kept-alive connections only, gunicorn 27's 5-second wait for a first byte hands a
+connection back to the poller only while it has sent nothing, and ``--worker-connections`` is
+a cap, not a deadline. The worker class is therefore :class:`api.gunicorn_worker.BufferingWorker`:
+gthread whose event loop reads each whole request (headers, and the body its framing announces)
+before a thread sees it, and answers ``408`` and closes a client that has not sent it within
+``TRACKLIST_API_CLIENT_TIMEOUT`` seconds. A slow client costs a socket, not a thread, and
+``tracklists serve`` survives alone, without a buffering proxy in front. It costs no CPU per
+request that we could measure (265 us either way for the minimal app). Alternatives weighed:
+the gevent worker (a greenlet per connection, but monkey-patched psycopg, redis and SQLAlchemy
+pools, and still no deadline), an ASGI server with a WSGI adapter (a2wsgi starts the app in a
+thread once the headers are in and reads the body from there), or only a proxy in front (then
+the API alone still falls over).
 """
 
 from __future__ import annotations
