@@ -14,11 +14,11 @@ gthread whose event loop reads each whole request (headers, and the body its fra
 before a thread sees it, and answers ``408`` and closes a client that has not sent it within
 ``TRACKLIST_API_CLIENT_TIMEOUT`` seconds. A slow client costs a socket, not a thread, and
 ``tracklists serve`` survives alone, without a buffering proxy in front. It costs no CPU per
-request that we could measure (265 us either way for the minimal app). Alternatives weighed:
-the gevent worker (a greenlet per connection, but monkey-patched psycopg, redis and SQLAlchemy
-pools, and still no deadline), an ASGI server with a WSGI adapter (a2wsgi starts the app in a
-thread once the headers are in and reads the body from there), or only a proxy in front (then
-the API alone still falls over).
+request that we could measure (server CPU time per request within 6% of gthread's, either
+way). Alternatives weighed: the gevent worker (a greenlet per connection, but monkey-patched
+psycopg, redis and SQLAlchemy pools, and still no deadline), an ASGI server with a WSGI adapter
+(a2wsgi starts the app in a thread once the headers are in and reads the body from there), or
+only a proxy in front (then the API alone still falls over).
 """
 
 from __future__ import annotations
