@@ -17,9 +17,11 @@ closed silently. A slow client so costs a socket and its buffered bytes, never a
 Framing: a request whose header block names neither ``Content-Length`` nor
 ``Transfer-Encoding`` has no body (RFC 9112 section 6.3), which a byte search tells (the fast
 path: every GET); the others are framed by h11, incrementally, so a trickled chunked body costs
-no more than a fast one. This only decides *when* a thread gets the request: gunicorn still
-parses it. Should the two disagree, a thread reading on from the socket gives up after the same
-timeout (``SO_RCVTIMEO``), so no request holds a thread longer than that either way.
+no more than a fast one. A request h11 cannot frame is answered 400 by the event loop: where its
+body ends is unknown, and a thread reading on for it would wait at the client's pace again.
+Otherwise the framing only decides *when* a thread gets the request: gunicorn still parses it.
+Should the two still disagree, a thread's every read from and write to the client gives up
+after the same timeout (``SO_RCVTIMEO``, ``SO_SNDTIMEO``).
 
 Plain HTTP/1.1 only (no TLS, no HTTP/2: TLS ends at the reverse proxy).
 """
@@ -34,6 +36,7 @@ import socket
 import struct
 import time
 from functools import partial
+from http import HTTPStatus
 from typing import Any
 
 import h11
@@ -43,22 +46,18 @@ from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, ThreadWorker
 _RECV_SIZE = 65536
 
 
-def _problem_response(timeout: float) -> bytes:
-    """The ``408`` sent to a client that did not send its request in time, as bytes."""
+def problem_response(slug: str, detail: str) -> bytes:
+    """A problem document of :data:`api.errors.PROBLEM_TYPES` as a whole HTTP response."""
     from api.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
 
-    problem = PROBLEM_TYPES["request-timeout"]
+    problem = PROBLEM_TYPES[slug]
     body = json.dumps(
-        {
-            "type": problem.uri,
-            "title": problem.title,
-            "status": problem.status,
-            "detail": f"the request was not received within {timeout:g} s",
-        }
+        {"type": problem.uri, "title": problem.title, "status": problem.status, "detail": detail}
     ).encode()
     head = (
-        f"HTTP/1.1 408 Request Timeout\r\nContent-Type: {PROBLEM_MEDIA_TYPE}\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        f"HTTP/1.1 {problem.status} {HTTPStatus(problem.status).phrase}\r\n"
+        f"Content-Type: {PROBLEM_MEDIA_TYPE}\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
     )
     return head.encode("latin-1") + body
 
@@ -73,6 +72,8 @@ class IncomingRequest:
         self._max_body = max_body
         self._scanned = 0
         self._framer: h11.Connection | None = None
+        #: Why the request's framing is wrong (answered 400 by the event loop), or None.
+        self.malformed: str | None = None
         #: The client waits for ``100 Continue`` before it sends its body.
         self.wants_continue = False
 
@@ -112,8 +113,11 @@ class IncomingRequest:
                     self.wants_continue = self._framer.they_are_waiting_for_100_continue
                 elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
                     return True
-        except h11.RemoteProtocolError:
-            return True  # gunicorn's parser gives the answer (400 and the like)
+        except h11.RemoteProtocolError as error:
+            # Not handed on: where a body ends that h11 cannot frame is unknown, and a thread
+            # reading it from the client could wait on it again.
+            self.malformed = str(error)
+            return True
 
     @staticmethod
     def _declared_length(event: h11.Request) -> int:
@@ -152,7 +156,9 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is untype
             + self.cfg.limit_request_fields * (self.cfg.limit_request_field_size + 2)
             + 4
         )
-        self.timeout_response = _problem_response(self.client_timeout)
+        self.timeout_response = problem_response(
+            "request-timeout", f"the request was not received within {self.client_timeout:g} s"
+        )
         super().init_process()
 
     def enqueue_req(self, conn: Any) -> None:
@@ -213,6 +219,10 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is untype
             self._drop(conn)  # the client went away
 
     def _submit(self, conn: Any, incoming: IncomingRequest) -> None:
+        """Give the whole request to a thread (or refuse it if it cannot be framed)."""
+        if incoming.malformed is not None:
+            self._refuse(conn, problem_response("bad-request", incoming.malformed))
+            return
         del self.incoming[conn]
         conn.parser.unreader.unread(bytes(incoming.data))
         super().enqueue_req(conn)
@@ -265,9 +275,15 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is untype
                     len(incoming.data),
                     self.client_timeout,
                 )
-                self._send(conn, self.timeout_response)
-                self._discard_unread(conn)
-            self._drop(conn)
+                self._refuse(conn, self.timeout_response)
+            else:
+                self._drop(conn)
+
+    def _refuse(self, conn: Any, response: bytes) -> None:
+        """Answer ``response`` and close the connection."""
+        self._send(conn, response)
+        self._discard_unread(conn)
+        self._drop(conn)
 
     @staticmethod
     def _discard_unread(conn: Any) -> None:

@@ -219,6 +219,14 @@ def test_bodies_framed_every_way_reach_the_app(impatient_server: int) -> None:
         b"Content-Length: 999999999\r\n\r\n",
     ) as huge:
         assert huge.recv(65536).startswith(b"HTTP/1.1 413 ")
+    # A body h11 cannot frame (HTTP/1.1 without Host): 400 at once, not a wait for the body.
+    with _connect(
+        impatient_server, b"POST /api/v1/auth/token HTTP/1.1\r\nContent-Length: 100\r\n\r\n{"
+    ) as unframed:
+        status, headers, body = _status_and_body(_read_all(unframed))
+    assert status == b"HTTP/1.1 400 Bad Request"
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert json.loads(body)["type"] == "urn:tracklists:problem:bad-request"
     # Expect: 100-continue: one "100 Continue", then the body, then the answer.
     body = json.dumps(credentials).encode()
     with _connect(

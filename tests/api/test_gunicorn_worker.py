@@ -36,11 +36,23 @@ def test_a_chunked_body_is_waited_for_up_to_its_last_chunk() -> None:
     assert _fed_byte_by_byte(post) == [len(post) - 1]
 
 
+def test_a_body_h11_cannot_frame_is_refused_at_once() -> None:
+    for head in (
+        b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\n",  # HTTP/1.1 without Host
+        b"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+    ):
+        incoming = _incoming()
+        assert incoming.feed(head)
+        assert incoming.malformed
+    get = _incoming()
+    assert get.feed(b"GET / HTTP/1.1\r\n\r\n")  # no body: gunicorn's parser decides
+    assert get.malformed is None
+
+
 def test_requests_gunicorn_refuses_go_to_it_at_once() -> None:
     too_long = b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY + 1)
     assert _incoming().feed(too_long)
-    malformed = b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"
-    assert _incoming().feed(malformed)
     endless_head = _incoming()
     assert not endless_head.feed(b"GET / HTTP/1.1\r\n")
     assert endless_head.feed(b"X: y\r\n" * (MAX_HEAD // 6 + 1))
