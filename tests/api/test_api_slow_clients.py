@@ -163,6 +163,26 @@ def test_requests_are_answered_while_more_slow_clients_than_threads_are_open(
             sock.close()
 
 
+def test_clients_that_do_not_close_their_end_do_not_stall_the_worker(
+    patient_server: int,
+) -> None:
+    # gunicorn's own close of a "Connection: close" response waits up to 2 s, in the event
+    # loop, for the client to close too: 8 such clients stalled the worker for 16 s.
+    lingering = [
+        _connect(patient_server, b"GET /health HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        for _ in range(4 * THREADS)
+    ]
+    try:
+        time.sleep(0.5)  # all answered
+        for _ in range(5):
+            assert requests.get(f"http://127.0.0.1:{patient_server}/health", timeout=5).ok
+        for sock in lingering:  # answered, and half-closed by the server: they read to the end
+            assert _read_all(sock).startswith(b"HTTP/1.1 200 OK\r\n")
+    finally:
+        for sock in lingering:
+            sock.close()
+
+
 def test_a_slow_body_is_answered_408_and_closed(impatient_server: int) -> None:
     sock = _connect(impatient_server, SLOW_BODY)
     with sock:
