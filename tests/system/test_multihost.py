@@ -320,6 +320,9 @@ def _crawl_with_a_worker_host_killed(cluster: Cluster, report: Callable[[str], N
             (event.event_type, event.payload.get("tracklist_id"))
             for event in session.scalars(select(OutboxEvent))
         )
+        retaken = session.scalar(
+            select(func.count()).select_from(CrawlRequest).where(CrawlRequest.attempts > 1)
+        )
         finishers = Counter(
             (worker or "").split(":")[0]
             for worker in session.scalars(select(CrawlRequest.worker_id))
@@ -328,11 +331,13 @@ def _crawl_with_a_worker_host_killed(cluster: Cluster, report: Callable[[str], N
     assert stored == TRACKLISTS
     assert all(count == 1 for _, count in versions), versions
     assert [key for key, count in events.items() if count > 1] == []
+    assert retaken, "no request of the dead host was taken over"
     assert finishers["worker-2"] > 0, finishers
     assert finishers["worker-3"] > 0, finishers
     report(
         f"worker host cut: {len(killed)} processes SIGKILLed on worker-1 with {done_at_kill} of "
-        f"{TRACKLISTS} done; the rest done {took:.1f} s later; requests finished by host "
+        f"{TRACKLISTS} done; {retaken} of its requests taken over, the rest done {took:.1f} s "
+        "later; finished by host "
         + ", ".join(f"{host} {n}" for host, n in sorted(finishers.items()))
         + f"; {stored} tracklists, 1 version and at most 1 event of each type each"
     )
