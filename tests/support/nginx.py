@@ -4,6 +4,7 @@ own: the same nginx.conf as compose, with upstreams.conf and listen.conf written
     conf = nginx_config(tmp_path / "lb", ["127.0.0.1:8001", "127.0.0.1:8002"], "127.0.0.1:8080")
     check_config(conf)                       # nginx -t
     with Nginx(conf) as lb: ...              # nginx in the foreground; lb.lines: its log
+    with Nginx(conf, wrapper=["ip", "netns", "exec", "lb"]): ...   # inside a network namespace
 
 Every path nginx writes (pid, temporary bodies) is under the prefix (the folder of ``conf``).
 """
@@ -74,18 +75,24 @@ def nginx_argv(conf: Path, *flags: str, directives: str = "") -> list[str]:
     return [*argv, "-g", directives.strip()] if directives.strip() else argv
 
 
-def check_config(conf: Path) -> subprocess.CompletedProcess[str]:
-    """``nginx -t`` on ``conf``; never raises on a refused configuration."""
+def check_config(conf: Path, wrapper: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
+    """``nginx -t`` on ``conf`` (run through ``wrapper``); never raises on a refused one."""
     return subprocess.run(
-        nginx_argv(conf, "-t"), capture_output=True, text=True, timeout=30, check=False
+        [*wrapper, *nginx_argv(conf, "-t")], capture_output=True, text=True, timeout=30, check=False
     )
 
 
 class Nginx:
-    """nginx in the foreground on ``conf``; its access and error log lines in :attr:`lines`."""
+    """nginx in the foreground on ``conf``; its access and error log lines in :attr:`lines`.
 
-    def __init__(self, conf: Path, health_url: str | None = None) -> None:
+    ``wrapper`` goes before the command (``ip netns exec HOST``); ``health_url`` is waited for.
+    """
+
+    def __init__(
+        self, conf: Path, health_url: str | None = None, wrapper: Sequence[str] = ()
+    ) -> None:
         self.conf = conf
+        self.wrapper = list(wrapper)
         self.health_url = health_url  # e.g. http://127.0.0.1:8080/lb-health: waited for
         self.lines: list[str] = []
         self.process: subprocess.Popen[str] | None = None
@@ -93,7 +100,7 @@ class Nginx:
 
     def __enter__(self) -> Nginx:
         self.process = subprocess.Popen(
-            nginx_argv(self.conf, directives="daemon off;"),
+            [*self.wrapper, *nginx_argv(self.conf, directives="daemon off;")],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
