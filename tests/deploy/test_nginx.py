@@ -133,7 +133,12 @@ def test_requests_are_spread_and_fail_over(tmp_path: Path) -> None:
         after = [_get(port) for _ in range(10)]
         # Every request answered by the replica still up, the first one after a retry.
         assert after == [(200, "b")] * 10
-        assert any(f"upstream={first.address}, {second.address}" in line for line in lb.lines)
+        # The lb logged the failover: the stopped replica tried, then the other.
+        tried = f"upstream={first.address}, {second.address}"
+        deadline = time.monotonic() + 5
+        while not any(tried in line for line in lb.lines) and time.monotonic() < deadline:
+            time.sleep(0.05)  # its log is read by a thread
+        assert any(tried in line for line in lb.lines), lb.lines
         # /metrics is each replica's own, never served through the balancer.
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5)
