@@ -1,4 +1,4 @@
-"""Audio paths from clients, confined to ``TRACKLIST_MEDIA_ROOT``; CUE files under storage.
+"""Audio paths from clients, confined to ``TRACKLIST_MEDIA_ROOT``.
 
 A client names an audio file relative to the media root (an absolute path is accepted only if
 it lies inside it). Refused: any ``..`` component, paths outside the root, and symbolic links
@@ -39,15 +39,3 @@ def resolve_audio(raw: str, media_root: Path | None) -> Path:
     if not real.is_file():
         raise field_error(AUDIO_FIELD, "not a regular file")
     return real
-
-
-def stored_file(storage_dir: Path, stored_path: str | None) -> Path | None:
-    """The stored CUE file, if it still exists and is inside the storage folder."""
-    if not stored_path:
-        return None
-    root = storage_dir.resolve()
-    try:
-        real = Path(stored_path).resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None
-    return real if real.is_relative_to(root) and real.is_file() else None
