@@ -2,7 +2,8 @@
 
 Hosts are network namespaces on a bridge this test makes (:mod:`support.netns`): the replay
 site on a host of its own, three crawl-worker hosts, two API hosts and a load-balancer host
-running Debian's nginx with the deployment's own configuration (``deploy/nginx``). PostgreSQL,
+running Debian's nginx with the deployment's own configuration (``deploy/nginx``, through
+:mod:`support.nginx`). PostgreSQL,
 RabbitMQ and a private Redis are this machine's, reached from the hosts through forwarders on
 the bridge. The test shows, and prints as figures:
 
@@ -21,7 +22,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import string
 import sys
 import threading
 import time
@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from support.crawling import spider_command
 from support.netns import Host, TestNetwork, network_unavailable_reason
+from support.nginx import check_config, nginx_argv, nginx_config
 from support.private_redis import PrivateRedis, redis_server_available
 from support.tcpproxy import TcpProxy
 
@@ -54,7 +55,6 @@ from store.models import CrawlRequest, OutboxEvent, Tracklist, TracklistVersion
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(600)]
 
 ROOT = Path(__file__).resolve().parents[2]
-NGINX_TEMPLATE = ROOT / "deploy" / "nginx" / "nginx.conf.template"
 TRACKLISTS = 30
 CRAWL_DELAY = 0.3  # the site's robots.txt Crawl-delay: the floor between two requests
 TOLERANCE = 0.02  # arrival jitter over the bridge, far below the floor
@@ -123,8 +123,6 @@ def cluster(
 ) -> Iterator[Cluster]:
     _skip_without_network()
     redis_server_available()
-    if not NGINX_TEMPLATE.is_file():
-        pytest.fail(f"the deployment's nginx configuration is missing: {NGINX_TEMPLATE}")
     engine = make_engine(postgres_url)
     upgrade(engine)
     database = make_url(postgres_url)
@@ -245,21 +243,15 @@ def _start(
 
 def _start_nginx(network: TestNetwork, tmp_path: Path, logs: Path) -> None:
     """nginx on the lb host with the deployment's configuration, upstreams filled in."""
-    prefix = tmp_path / "nginx"
-    prefix.mkdir()
-    prefix.chmod(0o777)  # nginx workers run as nobody under a root master
-    upstreams = "\n".join(
-        f"    server {network.hosts[name].address}:{API_PORT} max_fails=1 fail_timeout=10s;"
-        for name in ("api-1", "api-2")
+    conf = nginx_config(
+        tmp_path / "nginx",
+        [f"{network.hosts[name].address}:{API_PORT}" for name in ("api-1", "api-2")],
+        "80",
     )
-    config = string.Template(NGINX_TEMPLATE.read_text()).safe_substitute(
-        NGINX_UPSTREAM_SERVERS=upstreams, NGINX_LISTEN_PORT="80", NGINX_PREFIX=str(prefix)
-    )
-    (prefix / "nginx.conf").write_text(config)
+    check = check_config(conf)
+    assert check.returncode == 0, check.stderr
     network.hosts["lb"].start(
-        ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
-        os.environ.copy(),
-        logs / "lb.log",
+        nginx_argv(conf, directives="daemon off;"), os.environ.copy(), logs / "lb.log"
     )
 
 
@@ -336,7 +328,7 @@ def _crawl_with_a_worker_host_killed(cluster: Cluster, report: Callable[[str], N
     assert finishers["worker-3"] > 0, finishers
     report(
         f"worker host cut: {len(killed)} processes SIGKILLed on worker-1 with {done_at_kill} of "
-        f"{TRACKLISTS} done; {retaken} of its requests taken over, the rest done {took:.1f} s "
+        f"{TRACKLISTS} done; {retaken} requests taken a second time, the rest done {took:.1f} s "
         "later; finished by host "
         + ", ".join(f"{host} {n}" for host, n in sorted(finishers.items()))
         + f"; {stored} tracklists, 1 version and at most 1 event of each type each"
@@ -468,7 +460,8 @@ def _one_api_host_down(cluster: Cluster, report: Callable[[str], None]) -> None:
     assert all(status == 200 for at, status in results if at >= cut_at + 1), "not recovered"
     report(
         f"api-1 killed under load through nginx: {len(before)} requests before, {len(after)} "
-        f"after, {len(failed)} failed ({clients} clients in flight at most)"
+        f"after, {len(failed)} failed {dict(Counter(failed))} ({clients} clients, so at most "
+        f"{clients} in flight at the cut)"
     )
 
 
