@@ -57,7 +57,9 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         return cast(Callable[[F], F], super().response(status_code, schema, **kwargs))
 
     def alt_response(self, status_code: int, **kwargs: Any) -> Callable[[F], F]:
-        """Document another response of the view."""
+        """Document another response of the view; an error's body is a problem document."""
+        if status_code >= 400 and "response" not in kwargs and "schema" not in kwargs:
+            kwargs.update(schema=ProblemSchema, content_type=PROBLEM_MEDIA_TYPE)
         return cast(Callable[[F], F], super().alt_response(status_code, **kwargs))
 
     def doc(self, **kwargs: Any) -> Callable[[F], F]:

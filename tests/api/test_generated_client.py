@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -135,6 +136,9 @@ def test_generated_client_calls_each_resource_group(
     assert tracklist.id == tomorrowland
     assert tracklist.url == catalogue.url("tiesto-tomorrowland")
     assert tracklist.tracks
+    missing = get_tracklist.sync(tracklist_id=uuid.uuid4(), client=anonymous)
+    assert isinstance(missing, models.Problem), missing  # errors are documented problems
+    assert (missing.status, missing.type_) == (404, "urn:tracklists:problem:not-found")
 
     # CUE: generate a sheet, then read it back as the CUE File model
     generate: Any = client_package("api.cue.post_api_v1_cue_generate")

@@ -27,3 +27,21 @@ def test_cue_answer_documents_the_json_model_and_each_file_type(client: FlaskCli
     assert {"application/x-cue", "text/vtt", "application/xml"} <= set(content)
     formats = client.get("/api/v1/cue/formats").json["formats"]
     assert {found["media_type"] for found in formats} <= set(content)
+
+
+def test_every_documented_error_is_a_problem_document(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json
+    named = spec["components"]["responses"]
+    bare = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":  # shared by the path's operations, not an operation
+                continue
+            for status, response in operation["responses"].items():
+                if status == "default" or int(status) < 400:
+                    continue
+                if "$ref" in response:
+                    response = named[response["$ref"].rsplit("/", 1)[1]]
+                if "application/problem+json" not in response.get("content", {}):
+                    bare.append(f"{method.upper()} {path} {status}")
+    assert bare == []
