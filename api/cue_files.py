@@ -181,8 +181,14 @@ def formats() -> dict[str, Any]:
 
 @bp.route("/<uuid:cue_id>", methods=["GET"])
 @bp.arguments(CueGetArgs(), location="query")
-@bp.response(200, CueFileSchema)
-@bp.doc(responses={"200": {"content": _FILE_CONTENT}})
+@bp.response(
+    200,
+    CueFileSchema,
+    description="The CUE File as JSON; the file itself with ?download=1 or when Accept "
+    "prefers the format's media type",
+)
+# Keyed by the int status code as bp.response is, so the file types merge into its answer.
+@bp.doc(responses={200: {"content": _FILE_CONTENT}})
 @bp.alt_response(404, description="No such CUE file")
 def get_cue(args: dict[str, Any], cue_id: uuid.UUID) -> Response | dict[str, Any]:
     """The CUE File as JSON, or the file itself (``?download=1`` or ``Accept``)."""
