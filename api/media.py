@@ -24,4 +24,3 @@ def resolve_audio(raw: str, media_root: Path | None) -> Path:
         return media_file(raw, [media_root])
     except MediaPathRefused as refused:
         raise field_error(AUDIO_FIELD, str(refused)) from None
-
