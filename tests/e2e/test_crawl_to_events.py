@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from support.crawling import crawl_env, run_spider
 
 from crawler.localsite import LocalSite, Rule
+from messaging.topology import delete_events_exchange
 from store.crawl_queue import CrawlQueue
 from store.db import make_session_factory
 from store.models import CrawlRequest, OutboxEvent, Tracklist, TracklistEntry, TracklistVersion
@@ -119,7 +120,7 @@ def test_tracklist_spider_stores_every_page_and_events_go_out(
         kinds = sorted(b["event_type"] for b in bodies)
         assert kinds == sorted(["tracklist.processed", "tracklist.cataloged"] * len(expected))
     finally:
-        channel.exchange_delete(exchange)
+        delete_events_exchange(channel, exchange)
         connection.close()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pika
 import pytest
 
+from messaging.topology import delete_events_exchange
 from store.db import make_engine, make_session_factory, session_scope
 from store.migrate import upgrade
 from store.outbox import add_event
@@ -58,7 +59,7 @@ def test_relay_once_publishes_pending_events(
         method, _properties, _body = channel.basic_get(queue, auto_ack=True)
         assert method is not None
     finally:
-        channel.exchange_delete(exchange)
+        delete_events_exchange(channel, exchange)
         connection.close()
 
 
