@@ -52,22 +52,15 @@ PROBE_INTERVAL_SECONDS = 300.0
 ConnectionFactory = Callable[[pika.URLParameters], pika.BlockingConnection]
 
 
-class _HandledByRelay(logging.Filter):
-    """Drops pika's warnings about what the relay handles and reports once itself.
-
-    pika logs every returned message (one line per event, the flood this relay avoids) and
-    the broker's refusal of the alternate exchange on an exchange declared without it.
-    """
+class _ReturnsHandled(logging.Filter):
+    """Drops pika's warning per returned message: the relay handles returns and warns once
+    per routing key itself (one line per event was the flood it replaces)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not (
-            message.startswith("Published message was returned")
-            or "inequivalent arg 'alternate-exchange'" in message
-        )
+        return not record.getMessage().startswith("Published message was returned")
 
 
-_PIKA_FILTER = _HandledByRelay()
+_RETURNS_HANDLED = _ReturnsHandled()
 
 
 def message_body(event: OutboxEvent) -> bytes:
@@ -107,8 +100,7 @@ class OutboxRelay:
         batch_size: int = BATCH_SIZE,
         connection_factory: ConnectionFactory = pika.BlockingConnection,
     ) -> None:
-        for name in ("pika.adapters.blocking_connection", "pika.channel"):
-            logging.getLogger(name).addFilter(_PIKA_FILTER)  # idempotent
+        logging.getLogger("pika.adapters.blocking_connection").addFilter(_RETURNS_HANDLED)
         self._sessions = session_factory
         self._parameters = pika.URLParameters(amqp_url)
         self._parameters.heartbeat = 30

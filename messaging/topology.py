@@ -32,6 +32,7 @@ so; an operator policy can give it the alternate exchange (:func:`policy_advice`
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import pika.exceptions
@@ -50,6 +51,17 @@ UNROUTED_MAX_LENGTH = 100_000
 UNROUTED_MAX_BYTES = 256 * 1024 * 1024
 # RabbitMQ's words when an exchange exists with another (or no) alternate exchange.
 _INEQUIVALENT_AE = "inequivalent arg 'alternate-exchange'"
+
+
+class _ExpectedRefusal(logging.Filter):
+    """Drops pika's warning about the refusal :func:`declare_events_exchange` expects and
+    reports itself (clearly, once), so consoles and logs do not show it raw at every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _INEQUIVALENT_AE not in record.getMessage()
+
+
+_EXPECTED_REFUSAL = _ExpectedRefusal()
 
 
 def unrouted_name(exchange: str) -> str:
@@ -76,6 +88,7 @@ def declare_events_exchange(connection: BlockingConnection, exchange: str) -> bo
     to the relay as before. Any other refusal raises ``ChannelClosedByBroker``. Uses channels
     of its own, since a refused declaration closes its channel.
     """
+    logging.getLogger("pika.channel").addFilter(_EXPECTED_REFUSAL)  # idempotent
     unrouted = unrouted_name(exchange)
     channel = connection.channel()
     channel.exchange_declare(unrouted, exchange_type="fanout", durable=True)

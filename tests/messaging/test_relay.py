@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from support.tcpproxy import TcpProxy
 
+from messaging import topology
 from messaging.relay import OutboxRelay, drain
 from messaging.replay import replay_unrouted
 from messaging.topology import declare_events_exchange, delete_events_exchange, unrouted_name
@@ -183,6 +184,36 @@ def test_replay_after_binding_a_queue_delivers_the_unrouted_events(
     finally:
         channel.queue_delete(queue)
         connection.close()
+
+
+def test_a_full_unrouted_queue_keeps_the_rest_in_the_outbox(
+    migrated_engine: Engine,
+    rabbitmq_url: str,
+    exchange: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A tiny bound for this test's own queue; overflow is reject-publish, never drop-head.
+    monkeypatch.setattr(topology, "UNROUTED_MAX_LENGTH", 2)
+    factory = make_session_factory(migrated_engine)
+    event_ids = _add_events(factory, 6)
+    relay = OutboxRelay(factory, rabbitmq_url, exchange)
+    with caplog.at_level(logging.WARNING, logger="messaging.relay"):
+        published = relay.run_once()
+    relay.close()
+    # A quorum queue's bound is soft: it takes one more before it refuses.
+    assert 2 <= published <= 3
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refused) == 1  # once for the routing key, not per refused event
+    assert f"{unrouted_name(exchange)} full" in refused[0]
+    with Session(migrated_engine) as session:
+        kept = session.scalars(select(OutboxEvent).where(OutboxEvent.sent_at.is_(None))).all()
+        assert all("NackError" in (row.last_error or "") for row in kept)
+        kept_ids = {str(row.event_id) for row in kept}
+    waiting = {p.message_id for p, _ in _received(rabbitmq_url, unrouted_name(exchange))}
+    # Every event is in the unrouted queue or still in the outbox: none dropped.
+    assert waiting | kept_ids == set(event_ids)
+    assert len(waiting) == published
 
 
 def test_routed_events_raise_no_warning(
