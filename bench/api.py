@@ -49,7 +49,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import redis
-from api_load import load
+from api_load import describe, load, sizes
 from slow_clients import measure as measure_slow_clients
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -226,35 +226,51 @@ def main() -> None:
         default=Settings.model_fields["api_client_timeout"].default,
         help="TRACKLIST_API_CLIENT_TIMEOUT for the run (seconds)",
     )
+    parser.add_argument(
+        "--database",
+        help="keep the data in this database (loaded on first use, reused after: a 10M-entry "
+        "load takes most of an hour)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install wrk)")
 
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"tracklists_bench_{uuid.uuid4().hex[:8]}"
+    name = args.database or f"tracklists_bench_{uuid.uuid4().hex[:8]}"
     prefix = f"tlbench:{uuid.uuid4().hex[:8]}:"
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        exists = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        )
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     database_url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
         engine = make_engine(database_url)
         upgrade(engine)
         engine.dispose()
-        print(f"loading {args.entries:,} entries...", flush=True)
-        data = load(database_url, args.entries)
-        print(
-            f"loaded {data['tracklists']:,} tracklists, {data['entries']:,} entries, "
-            f"{data['tracks']:,} tracks, {data['djs']:,} DJs, {data['events']:,} events "
-            f"(COPY {data['copy_seconds']} s, search indexes {data['index_seconds']} s)",
-            flush=True,
-        )
+        data = describe(database_url)
+        if data is None:
+            print(f"loading {args.entries:,} entries...", flush=True)
+            data = load(database_url, args.entries)
+            print(
+                f"loaded {data['tracklists']:,} tracklists, {data['entries']:,} entries, "
+                f"{data['tracks']:,} tracks, {data['djs']:,} DJs, {data['events']:,} events "
+                f"(COPY {data['copy_seconds']} s, search indexes {data['index_seconds']} s)",
+                flush=True,
+            )
+        else:
+            print(f"reusing database {name}: {data['entries']:,} entries", flush=True)
+        for line in sizes(database_url):
+            print(line, flush=True)
         _run(args, database_url, prefix, data)
     finally:
         keys = list(redis.Redis.from_url(REDIS_URL).scan_iter(match=f"{prefix}*", count=1000))
         if keys:
             redis.Redis.from_url(REDIS_URL).unlink(*keys)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not args.database:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 

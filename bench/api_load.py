@@ -151,3 +151,44 @@ def load(database_url: str, entries: int, seed: int = 7) -> dict[str, Any]:
         "track_titles": [title for _artist, title in tracks[:5000]],
         "tracklist_id": str(tracklist_ids[0]),
     }
+
+
+def describe(database_url: str) -> dict[str, Any] | None:
+    """What a run needs from data loaded by an earlier run, or ``None`` for an empty database."""
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        first = cursor.execute("SELECT id FROM tracklists ORDER BY site_id LIMIT 1").fetchone()
+        if first is None:
+            return None
+
+        def names(query: str) -> list[str]:
+            return [row[0] for row in cursor.execute(query).fetchall()]
+
+        entries = cursor.execute("SELECT count(*) FROM tracklist_entries").fetchone()
+        return {
+            "entries": entries[0] if entries else 0,
+            "dj_names": names("SELECT name FROM djs ORDER BY id"),
+            "event_names": names("SELECT name FROM sources ORDER BY id"),
+            "track_titles": names("SELECT title FROM tracks ORDER BY id LIMIT 5000"),
+            "tracklist_id": str(first[0]),
+        }
+
+
+def sizes(database_url: str) -> list[str]:
+    """One line per large table and search index: its size on disk."""
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        rows = cursor.execute(
+            "SELECT c.relname, c.relkind, pg_relation_size(c.oid), "
+            "pg_size_pretty(pg_relation_size(c.oid)) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i') "
+            "AND pg_relation_size(c.oid) > 32 * 1024 * 1024 ORDER BY 3 DESC"
+        ).fetchall()
+        total = cursor.execute(
+            "SELECT pg_size_pretty(pg_database_size(current_database()))"
+        ).fetchone()
+    kinds = {"r": "table", "i": "index"}
+    return [f"database size {total[0] if total else '?'}"] + [
+        f"  {kinds[kind]:5} {name:40} {pretty}" for name, kind, _bytes, pretty in rows
+    ]
