@@ -171,11 +171,13 @@ def _token_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
         user_id = int(payload["sub"])
     except (KeyError, TypeError, ValueError):
         g.auth_refusal = "the token names no user"
+        g.auth_refusal_kind = "invalid-token"
         return True
     facts = TokenFacts(user_id, tuple(jtis), key if isinstance(key, str) else None)
     verdict = standing(lambda: db.session, auth_states(), facts)
     if verdict.refusal is not None:
         g.auth_refusal = verdict.refusal
+        g.auth_refusal_kind = "revoked-token" if verdict.revoked else "invalid-token"
         return True
     g.token_user_role = verdict.role
     return False
@@ -206,7 +208,8 @@ def _expired_token(_header: dict[str, Any], _payload: dict[str, Any]) -> Respons
 @jwt.revoked_token_loader
 def _revoked_token(_header: dict[str, Any], _payload: dict[str, Any]) -> Response:
     detail = g.get("auth_refusal") or "the token has been revoked"
-    return problem_response(401, detail, kind="revoked-token", headers=_challenge())
+    kind = g.get("auth_refusal_kind") or "revoked-token"
+    return problem_response(401, detail, kind=kind, headers=_challenge())
 
 
 @jwt.needs_fresh_token_loader

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from store.auth_states import (
     ACTIVE_PREFIX,
-    DISABLED,
+    GONE,
     OK,
     REVOKED,
     AuthStates,
@@ -47,10 +47,12 @@ class TokenFacts:
 @dataclass(frozen=True, slots=True)
 class Standing:
     """``refusal`` says why the token no longer stands (``None``: it does); ``role`` is the
-    user's current role when it does."""
+    user's current role when it does. ``revoked`` tells a token someone ended (logout, key,
+    disabled user) from one whose user no longer exists."""
 
     refusal: str | None
     role: str | None = None
+    revoked: bool = True
 
 
 def standing(session: Callable[[], Session], states: AuthStates, token: TokenFacts) -> Standing:
@@ -68,9 +70,11 @@ def standing(session: Callable[[], Session], states: AuthStates, token: TokenFac
         return Standing("the token has been revoked")
     if token.key_prefix is not None and answers[key_entry(token.key_prefix)] != OK:
         return Standing("the API key this token was issued for has been revoked")
-    state = answers[user_entry(token.user_id)] or DISABLED
+    state = answers[user_entry(token.user_id)] or GONE
+    if state == GONE:
+        return Standing("the token's user no longer exists", revoked=False)
     if not state.startswith(ACTIVE_PREFIX):
-        return Standing("the user is disabled or no longer exists")
+        return Standing("the user is disabled")
     return Standing(None, state.removeprefix(ACTIVE_PREFIX))
 
 
@@ -97,7 +101,7 @@ def _from_database(session: Session, token: TokenFacts, missing: set[str]) -> di
         row = session.execute(
             select(User.is_active, User.role).where(User.id == token.user_id)
         ).first()
-        answers[user_key] = DISABLED if row is None else user_state(row.is_active, row.role)
+        answers[user_key] = GONE if row is None else user_state(row.is_active, row.role)
     jtis = [jti for jti in token.jtis if token_entry(jti) in missing]
     revoked = revoked_among(session, jtis)
     answers.update({token_entry(jti): REVOKED if jti in revoked else OK for jti in jtis})

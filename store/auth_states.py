@@ -31,10 +31,11 @@ log = logging.getLogger(__name__)
 
 RECOVERY_CHECK_SECONDS = 5.0
 
-# Values: a token id or key is "ok" or "revoked"; a user "active:<role>" or "disabled".
+# Values: a token id or key is "ok" or "revoked"; a user "active:<role>", "disabled" or "gone".
 OK = "ok"
 REVOKED = "revoked"
 DISABLED = "disabled"
+GONE = "gone"
 ACTIVE_PREFIX = "active:"
 
 
