@@ -32,15 +32,18 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
+import redis
 from flask import Flask, Response, current_app, g
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api.errors import ApiProblem, problem_response
 from api.extensions import SETTINGS_KEY, db, jwt, redis_store
 from config.settings import ConfigError, Settings
 from service.token_standing import TokenFacts, standing
-from store.auth_states import AuthStates
-from store.models import ROLES
+from store.auth_states import AuthStates, forget_legacy, legacy_revocations
+from store.models import ROLES, utcnow
+from store.revocations import revoke_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +155,30 @@ def init_app(app: Flask) -> None:
     app.extensions[_STATES_KEY] = AuthStates(
         client, f"{config.cache_key_prefix}auth:", config.auth_cache_seconds
     )
+    if client is not None:
+        with app.app_context():
+            _adopt_legacy_blocklist(client, config.cache_key_prefix)
+
+
+def _adopt_legacy_blocklist(client: redis.Redis, key_prefix: str) -> None:
+    """Move logouts of the former Redis-only blocklist into ``revoked_tokens`` (upgrades).
+
+    Every worker tries at start; one commits, the others find the rows there or collide and
+    leave it to it. Until it has run, those tokens would be accepted again.
+    """
+    try:
+        found = legacy_revocations(client, key_prefix)
+        if not found:
+            return
+        now = utcnow()
+        revoke_tokens(db.session, {jti: now + timedelta(seconds=ttl) for jti, ttl in found.items()})
+        db.session.commit()
+        forget_legacy(client, key_prefix, list(found))
+        logger.info("moved %d revoked token ids from Redis into the database", len(found))
+    except IntegrityError:
+        db.session.rollback()  # another worker moved them at the same moment
+    except (redis.RedisError, OperationalError) as exc:
+        logger.warning("could not move the former token blocklist into the database: %s", exc)
 
 
 def auth_states() -> AuthStates:

@@ -108,3 +108,30 @@ class AuthStates:
             RECOVERY_CHECK_SECONDS,
         )
         self._down_until = time.monotonic() + RECOVERY_CHECK_SECONDS
+
+
+def legacy_revocations(client: redis.Redis, key_prefix: str) -> dict[str, int]:
+    """Logouts kept by the former Redis-only blocklist (``<prefix>jwt:revoked:<jti>``): each
+    token id with the seconds its revocation has left. Raises :class:`redis.RedisError`."""
+    marker = f"{key_prefix}jwt:revoked:"
+    names = [
+        name.decode() if isinstance(name, bytes) else str(name)
+        for name in client.scan_iter(match=f"{marker}*", count=1000)
+    ]
+    if not names:
+        return {}
+    pipe = client.pipeline(transaction=False)
+    for name in names:
+        pipe.ttl(name)
+    ttls = pipe.execute()
+    return {
+        name.removeprefix(marker): int(ttl)
+        for name, ttl in zip(names, ttls, strict=True)
+        if ttl > 0
+    }
+
+
+def forget_legacy(client: redis.Redis, key_prefix: str, jtis: list[str]) -> None:
+    """Delete former blocklist entries once the database holds them."""
+    if jtis:
+        client.unlink(*(f"{key_prefix}jwt:revoked:{jti}" for jti in jtis))

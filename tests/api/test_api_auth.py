@@ -249,3 +249,29 @@ def test_without_redis_the_database_answers_and_nothing_fails_open(
     response = create_app(dead).test_client().get(WHOAMI, headers=bearer(tokens["access_token"]))
     assert response.status_code == 503
     assert response.json["type"] == "urn:tracklists:problem:service-unavailable"
+
+
+def test_logouts_of_the_former_redis_blocklist_move_into_the_database(
+    api_settings: Settings,
+    login: Callable[[str], dict[str, Any]],
+    redis_prefix: str,
+    redis_server: Any,
+    store_sessions: Any,
+) -> None:
+    tokens = login("reader")
+    rjti = decode_claims(tokens["access_token"])["rjti"]
+    # What a logout wrote before revocations were kept in the database.
+    redis_server.set(f"{redis_prefix}jwt:revoked:{rjti}", "1", ex=3600)
+    client = create_app(api_settings).test_client()  # an upgraded worker starting
+    assert not redis_server.exists(f"{redis_prefix}jwt:revoked:{rjti}")
+    with store_sessions() as session:
+        row = session.get(RevokedToken, rjti)
+        assert row is not None
+        assert 3500 < (row.expires_at - datetime.now(UTC)).total_seconds() <= 3600
+    # Nothing of this test's left in Redis: the database answers.
+    leftovers = list(redis_server.scan_iter(match=f"{redis_prefix}*"))
+    if leftovers:
+        redis_server.unlink(*leftovers)
+    response = client.post(REFRESH, headers=bearer(tokens["refresh_token"]))
+    assert response.status_code == 401
+    assert response.json["type"] == "urn:tracklists:problem:revoked-token"
