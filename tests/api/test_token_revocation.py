@@ -271,3 +271,28 @@ def test_a_change_made_behind_the_cache_holds_once_the_cache_forgets(
     assert client.get(WHOAMI, headers=bearer(tokens["access_token"])).status_code == 200
     flush()
     assert_revoked(client, tokens, "disabled")
+
+
+def test_a_change_redis_cannot_be_told_of_is_recorded_with_a_warning(
+    client: FlaskClient,
+    user: Callable[[str], str],
+    any_database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    flush: Callable[[], None],
+) -> None:
+    name = user("reader")
+    tokens = log_in(client, username=name, password=PASSWORD)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner(
+        env={
+            "TRACKLIST_DATABASE_URL": any_database_url,
+            "TRACKLIST_REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens
+            "TRACKLIST_CACHE_KEY_PREFIX": PREFIX,
+        }
+    )
+    result = runner.invoke(main, ["users", "disable", name])
+    assert result.exit_code == 0, result.output
+    assert "warning: Redis is unreachable; the API applies this within 60 s" in result.stderr
+    flush()  # the cached answer's life ends
+    assert_revoked(client, tokens, "disabled")
