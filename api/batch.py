@@ -3,7 +3,8 @@
 - ``POST /batch/crawl`` queues a crawl for each good URL exactly as ``POST /tracklist`` does
   (same SSRF rules, same role); refused URLs are failed items, never a failed request. 202.
 - ``POST /batch/cue`` renders stored tracklists (ids or URLs) in one format, records each file
-  as ``POST /cue/generate`` does and zips them (``GET /batch/{id}/download``). 201.
+  as ``POST /cue/generate`` does and zips them (``GET /batch/{id}/download``, served from the
+  database by any replica). 201.
 - ``GET /batch/{id}`` is the progress of one job with its items, counted from the crawl
   requests when read, so it moves as the workers finish; ``GET /batch`` lists the caller's.
 
@@ -14,6 +15,8 @@ seen only by the user who made it: anyone else gets 404, as for a job that does 
 
 from __future__ import annotations
 
+import hashlib
+import io
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -24,14 +27,13 @@ from flask_jwt_extended import get_jwt
 
 from api.errors import ApiProblem, field_error
 from api.extensions import db, settings
-from api.media import stored_file
 from api.openapi import Blueprint
 from api.security import require_role
 from api.tracklists import crawl_access, crawl_queue
 from cue import FORMATS
 from service.batch_progress import DONE, FAILED, PENDING, BatchState, batch_state, list_batches
 from service.batches import submit_crawl_batch
-from service.cue_batches import make_cue_batch
+from service.cue_batches import batch_archive, make_cue_batch
 from store.db import make_session_factory
 from store.models import User
 
@@ -205,10 +207,17 @@ def download(batch_id: uuid.UUID) -> Response:
     state = _own(batch_id)
     if state.kind != "cue":
         raise ApiProblem(404, f"batch job {batch_id} is a {state.kind} batch: it has no zip")
-    path = stored_file(settings().cue_storage_dir, state.storage_path)
-    if path is None:
+    archive = batch_archive(db.session, batch_id, settings().cue_storage_dir)
+    if archive is None:  # a job from before migration 0012 whose local zip is gone
         raise ApiProblem(404, f"the zip of batch job {batch_id} is no longer in storage")
-    return send_file(path, mimetype=_ZIP, as_attachment=True, download_name=f"batch-{batch_id}.zip")
+    return send_file(
+        io.BytesIO(archive),
+        mimetype=_ZIP,
+        as_attachment=True,
+        download_name=f"batch-{batch_id}.zip",
+        etag=hashlib.sha256(archive).hexdigest(),
+        conditional=True,
+    )
 
 
 def _counted(items: list[str], field: str) -> list[str]:

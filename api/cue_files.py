@@ -3,12 +3,15 @@
 ``POST /cue/generate`` renders a stored tracklist with :mod:`cue` (optionally fitted to and
 checked against an audio file under ``TRACKLIST_MEDIA_ROOT``), stores the result in
 ``cue_files`` and as a file under the storage folder (``TRACKLIST_STORAGE_DIR``), and answers
-the CUE File model. ``GET /cue/{id}`` answers it again as JSON, or the file itself from the
-storage folder when ``?download=1`` or when ``Accept`` prefers the format's media type.
+the CUE File model. ``GET /cue/{id}`` answers it again as JSON, or the file itself when
+``?download=1`` or when ``Accept`` prefers the format's media type. The file is served from
+the row (``cue_files.content``, the exact text that was written, UTF-8 encoded), so every API
+replica serves every file whatever its storage folder holds; the folder is a local copy.
 """
 
 from __future__ import annotations
 
+import io
 import uuid
 from typing import Any
 
@@ -21,7 +24,6 @@ from api.edit_schemas import MAX_INT
 from api.editing import edit_errors
 from api.errors import ApiProblem
 from api.extensions import db, settings
-from api.media import stored_file
 from api.openapi import Blueprint
 from api.security import require_role
 from api.tracklists import canonical_url
@@ -179,9 +181,15 @@ def formats() -> dict[str, Any]:
 
 @bp.route("/<uuid:cue_id>", methods=["GET"])
 @bp.arguments(CueGetArgs(), location="query")
-@bp.response(200, CueFileSchema)
-@bp.doc(responses={"200": {"content": _FILE_CONTENT}})
-@bp.alt_response(404, description="No such CUE file (or it is gone from storage)")
+@bp.response(
+    200,
+    CueFileSchema,
+    description="The CUE File as JSON; the file itself with ?download=1 or when Accept "
+    "prefers the format's media type",
+)
+# Keyed by the int status code as bp.response is, so the file types merge into its answer.
+@bp.doc(responses={200: {"content": _FILE_CONTENT}})
+@bp.alt_response(404, description="No such CUE file")
 def get_cue(args: dict[str, Any], cue_id: uuid.UUID) -> Response | dict[str, Any]:
     """The CUE File as JSON, or the file itself (``?download=1`` or ``Accept``)."""
     row = db.session.scalars(select(CueFile).where(CueFile.id == cue_id)).first()
@@ -191,17 +199,16 @@ def get_cue(args: dict[str, Any], cue_id: uuid.UUID) -> Response | dict[str, Any
     wanted = request.accept_mimetypes.best_match([_JSON, media_type], default=_JSON)
     if not args["download"] and wanted != media_type:
         return _document(row)
-    # Served only from the storage folder, as written by POST /cue/generate.
-    path = stored_file(settings().cue_storage_dir, row.storage_path)
-    if path is None:
-        raise ApiProblem(404, f"CUE file {cue_id} is no longer in storage")
+    # From the row, not the storage folder: any replica serves the bytes POST /cue/generate
+    # wrote (the checksum is of this encoding), whichever replica wrote them.
     text_type = media_type.startswith("text/") or media_type == "application/x-cue"
     response = send_file(
-        path,
+        io.BytesIO(row.content.encode("utf-8")),
         mimetype=f"{media_type}; charset=utf-8" if text_type else media_type,
         as_attachment=True,
         download_name=row.filename,
         etag=row.checksum.removeprefix("sha256:"),
+        last_modified=row.created_at,
         conditional=True,
     )
     return response

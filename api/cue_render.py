@@ -51,8 +51,9 @@ def render_tracklist(
         audio_path = resolve_audio(audio_file_path, settings().media_root)
         try:
             audio = read_audio(audio_path)
-        except CueError as exc:
-            raise field_error(AUDIO_FIELD, str(exc)) from None
+        except CueError:
+            # cue's message names the absolute path (and the OS error may too): not for clients.
+            raise field_error(AUDIO_FIELD, "not an audio file that can be read") from None
     options = Options(
         duration_ms=audio.duration_ms if audio else None,
         audio_name=str(audio_path) if audio_path else None,

@@ -19,10 +19,12 @@ from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, Response, json, request
+from flask import Flask, Response, current_app, json, request
 from marshmallow.exceptions import SCHEMA
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from api import route_misses
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:tracklists:problem:"
@@ -160,7 +162,7 @@ def handle_http_exception(error: HTTPException) -> Response:
         errors = _flatten_messages(data["messages"])
         fields = ", ".join(sorted({item["field"] for item in errors}))
         return problem_response(status, f"invalid input: {fields}", headers=headers, errors=errors)
-    detail = data.get("message") or error.description
+    detail = data.get("message") or _routing_detail(error) or error.description
     if status == 429:
         detail = f"rate limit exceeded ({detail}){_retry_after_text(headers.get('Retry-After'))}"
     return problem_response(status, detail, headers=headers)
@@ -172,6 +174,18 @@ def _retry_after_text(retry_after: str | None) -> str:
         return ""
     seconds = int(retry_after)
     return f"; retry after {seconds} second{'' if seconds == 1 else 's'}"
+
+
+def _routing_detail(error: HTTPException) -> str | None:
+    """Say what was wrong with the URL or method when routing refused the request."""
+    if request.url_rule is not None:  # raised by a view: its description is specific
+        return None
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        allowed = ", ".join(sorted(error.valid_methods))
+        return f"{request.method} is not allowed on {request.path}; allowed: {allowed}"
+    if isinstance(error, NotFound):
+        return route_misses.explain(current_app, request.path)
+    return None
 
 
 def _handle_database_down(error: OperationalError) -> Response:

@@ -1,53 +1,26 @@
-"""Audio paths from clients, confined to ``TRACKLIST_MEDIA_ROOT``; CUE files under storage.
+"""Audio paths from clients, confined to ``TRACKLIST_MEDIA_ROOT``.
 
 A client names an audio file relative to the media root (an absolute path is accepted only if
-it lies inside it). Refused: any ``..`` component, paths outside the root, and symbolic links
-anywhere on the way that lead out of it (the fully resolved path must still be inside the
-resolved root). Nothing outside the root is opened, not even to say whether it exists.
+it lies inside it). Which paths are usable is decided once, in :func:`service.media.media_file`:
+everything outside the root, missing or not a regular file gets the same answer, and no
+answer holds a path.
 """
 
 from __future__ import annotations
 
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from api.errors import field_error
+from service.media import MediaPathRefused, media_file
 
 AUDIO_FIELD = "audio_file_path"
-_MAX_PATH = 4096
 
 
 def resolve_audio(raw: str, media_root: Path | None) -> Path:
     """The real path of the audio file ``raw`` names; raises a 422 naming the field."""
     if media_root is None:
         raise field_error(AUDIO_FIELD, "audio files are not enabled (TRACKLIST_MEDIA_ROOT unset)")
-    if not raw or len(raw) > _MAX_PATH or "\x00" in raw:
-        raise field_error(AUDIO_FIELD, "not a usable path")
-    given = PurePath(raw)
-    if ".." in given.parts:
-        raise field_error(AUDIO_FIELD, "'..' is not allowed")
-    root = media_root.resolve()
-    candidate = Path(given) if given.is_absolute() else root / given
-    # Check the lexical path first: an absolute path elsewhere is refused before any lookup.
-    if not candidate.is_relative_to(root) and not candidate.is_relative_to(media_root):
-        raise field_error(AUDIO_FIELD, "must be inside the media root")
     try:
-        real = candidate.resolve(strict=True)
-    except (OSError, RuntimeError):
-        raise field_error(AUDIO_FIELD, "no such file under the media root") from None
-    if not real.is_relative_to(root):
-        raise field_error(AUDIO_FIELD, "leads outside the media root (symbolic link)")
-    if not real.is_file():
-        raise field_error(AUDIO_FIELD, "not a regular file")
-    return real
-
-
-def stored_file(storage_dir: Path, stored_path: str | None) -> Path | None:
-    """The stored CUE file, if it still exists and is inside the storage folder."""
-    if not stored_path:
-        return None
-    root = storage_dir.resolve()
-    try:
-        real = Path(stored_path).resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None
-    return real if real.is_relative_to(root) and real.is_file() else None
+        return media_file(raw, [media_root])
+    except MediaPathRefused as refused:
+        raise field_error(AUDIO_FIELD, str(refused)) from None

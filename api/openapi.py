@@ -1,5 +1,9 @@
 """The OpenAPI 3 description (flask-smorest): ``{prefix}/openapi.json``, docs page optional.
 
+The docs page (``{prefix}/docs``, ``TRACKLIST_API_DOCS_ENABLED``) is flask-smorest's Swagger UI
+page with Swagger UI's own files served from the flask-swagger-ui package under
+``{prefix}/docs/assets/``: it works offline and behind a firewall, with no CDN.
+
 flask-smorest documents error responses as its own JSON shape and installs its own error
 handler; :class:`Api` documents them as problem+json instead and leaves error handling to
 :mod:`api.errors`, so the description and the actual responses agree.
@@ -10,9 +14,11 @@ from __future__ import annotations
 import http
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
+from importlib.resources import files
 from typing import Any, TypeVar, cast
 
 import flask_smorest
+from flask import Blueprint as FlaskBlueprint
 from flask import Flask
 from flask_smorest.utils import prepare_response
 
@@ -21,7 +27,8 @@ from api.input_guard import MAX_JSON_DEPTH, GuardedParser
 from api.security import BEARER_SCHEME
 from config.settings import Settings
 
-SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+# Swagger UI's distribution files (swagger-ui-bundle.js, swagger-ui.css, ...) as packaged.
+SWAGGER_UI_DIST = files("flask_swagger_ui") / "dist"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,7 +57,9 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         return cast(Callable[[F], F], super().response(status_code, schema, **kwargs))
 
     def alt_response(self, status_code: int, **kwargs: Any) -> Callable[[F], F]:
-        """Document another response of the view."""
+        """Document another response of the view; an error's body is a problem document."""
+        if status_code >= 400 and "response" not in kwargs and "schema" not in kwargs:
+            kwargs.update(schema=ProblemSchema, content_type=PROBLEM_MEDIA_TYPE)
         return cast(Callable[[F], F], super().alt_response(status_code, **kwargs))
 
     def doc(self, **kwargs: Any) -> Callable[[F], F]:
@@ -97,12 +106,28 @@ def configure(app: Flask, config: Settings) -> None:
         },
     )
     if config.api_docs_enabled:
-        app.config.update(OPENAPI_SWAGGER_UI_PATH="/docs", OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_CDN)
+        app.config.update(
+            OPENAPI_SWAGGER_UI_PATH="/docs",
+            OPENAPI_SWAGGER_UI_URL=f"{config.api_prefix}/docs/assets/",
+        )
+
+
+def swagger_ui_assets(config: Settings) -> FlaskBlueprint:
+    """Swagger UI's files, served by Flask's static file view from the installed package."""
+    return FlaskBlueprint(
+        "swagger_ui_assets",
+        __name__,
+        static_folder=str(SWAGGER_UI_DIST),
+        static_url_path="",
+        url_prefix=f"{config.api_prefix}/docs/assets",
+    )
 
 
 def init_app(app: Flask, config: Settings) -> Api:
-    """Create the app's Api object (one per app: it holds the app's spec)."""
+    """Create the app's Api object (one per app: it holds the app's spec) and the docs page."""
     configure(app, config)
+    if config.api_docs_enabled:
+        app.register_blueprint(swagger_ui_assets(config))
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     return api

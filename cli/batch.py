@@ -14,7 +14,6 @@ when no item failed, 1 when some did (or ``--timeout`` ran out first), 2 for usa
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 import uuid
@@ -34,7 +33,7 @@ from cue import FORMATS
 from service.batch_progress import DONE, FAILED, PENDING, BatchState, batch_state
 from service.batch_retention import prune_batches
 from service.batches import submit_crawl_batch
-from service.cue_batches import make_cue_batch
+from service.cue_batches import batch_archive, make_cue_batch
 from store.crawl_queue import CrawlQueue
 from store.db import make_engine, make_session_factory
 
@@ -128,10 +127,12 @@ def cue_batch(
             )
         click.echo(batch_id)
         state = _read(sessions, batch_id)
+        with sessions() as session:
+            archive = batch_archive(session, batch_id, settings.cue_storage_dir)
     target = output or Path(f"batch-{batch_id}.zip")
-    assert state.storage_path is not None  # every CUE job has its zip
+    assert archive is not None  # every CUE job has its zip, kept in its row
     try:
-        shutil.copyfile(state.storage_path, target)
+        target.write_bytes(archive)
     except OSError as exc:
         raise click.ClickException(f"cannot write {target}: {exc.strerror or exc}") from None
     click.echo(f"wrote {target} ({state.counts[DONE]} file(s))", err=True)

@@ -10,7 +10,9 @@ message in hand).
 With nothing configured it runs on the embedded SQLite database; a component whose service is
 unreachable at start (Redis for the worker and the retrieval consumer, RabbitMQ for the relay
 and the consumers) is reported disabled, not started, and the API's ``/admin/health`` shows
-the same.
+the same. With RabbitMQ up it declares the topology first, as ``tracklists mq setup`` does.
+Before starting anything it says what it uses, passwords hidden: the database, Redis,
+RabbitMQ, the API's address a browser can open, and what is disabled.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from types import FrameType
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 import pika
@@ -29,10 +32,12 @@ import pika.exceptions
 import redis
 
 from cli.common import settings_or_exit
+from cli.mq import declare_topology
 from config.settings import Settings
 from crawler.localsite import LocalSite, robots_txt
 from crawler.localsite.demo import demo_store
 from messaging.consumers import KINDS
+from messaging.topology import policy_advice
 from store import migrate
 from store.db import make_engine
 
@@ -58,6 +63,25 @@ class Child:
         self.process = subprocess.Popen(self.argv, env=env, start_new_session=True)  # noqa: S603
         self.started_at = time.monotonic()
         click.echo(f"[up] started {self.name} (pid {self.process.pid})", err=True)
+
+
+def hide_password(url: str) -> str:
+    """``url`` with the password of its user part, if any, shown as ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def browser_url(settings: Settings) -> str:
+    """The API's base URL as a browser on this machine can open it (not ``0.0.0.0``)."""
+    host = settings.api_host
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - reading the setting, not binding
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.api_port}{settings.api_prefix}"
 
 
 def redis_reachable(url: str) -> str | None:
@@ -93,9 +117,8 @@ def plan_children(settings: Settings) -> tuple[list[Child], list[str]]:
     if redis_problem is None:
         children.append(Child("worker", [python, "-m", "scrapy", "crawl", "worker"]))
     else:
-        disabled.append(
-            f"crawl worker: Redis unreachable at {settings.effective_redis_url} ({redis_problem})"
-        )
+        where = hide_password(settings.effective_redis_url)
+        disabled.append(f"crawl worker: Redis unreachable at {where} ({redis_problem})")
     mq_problem = rabbitmq_reachable(settings.mq_rabbitmq_url)
     if mq_problem is None:
         children.append(Child("relay", [python, "-m", "cli", "relay"]))
@@ -113,6 +136,24 @@ def plan_children(settings: Settings) -> tuple[list[Child], list[str]]:
         )
         disabled.append(f"message-queue consumers ({', '.join(KINDS)}): RabbitMQ unreachable")
     return children, disabled
+
+
+def declare_mq_topology(settings: Settings) -> None:
+    """Declare the RabbitMQ topology as ``tracklists mq setup`` does, and say how it went."""
+    try:
+        topology, alternate = declare_topology(settings)
+    except click.ClickException as exc:
+        # The consumers retry their own declarations and log why they fail.
+        click.echo(f"[up] RabbitMQ topology not declared: {exc.message}", err=True)
+        return
+    click.echo(f"[up] RabbitMQ exchange {topology.exchange} and its queues declared", err=True)
+    if alternate:
+        click.echo(
+            f"[up] events no queue is bound for wait in queue {topology.unrouted_queue}",
+            err=True,
+        )
+    else:
+        click.echo(f"[up] warning: {policy_advice(topology.exchange)}", err=True)
 
 
 def supervise(children: list[Child], env: dict[str, str], stop: list[int]) -> None:
@@ -188,6 +229,12 @@ def up(demo: bool) -> None:
     else:
         click.echo(f"[up] database {where} migrated", err=True)
     children, disabled = plan_children(settings)
+    click.echo(f"[up] Redis {hide_password(settings.effective_redis_url)}", err=True)
+    click.echo(f"[up] RabbitMQ {hide_password(settings.mq_rabbitmq_url)}", err=True)
+    if any(child.name == "relay" for child in children):
+        declare_mq_topology(settings)
+    if not settings.api_docs_enabled:
+        disabled.append("API docs page (TRACKLIST_API_DOCS_ENABLED=false)")
     for reason in disabled:
         click.echo(f"[up] disabled: {reason}", err=True)
 
@@ -199,7 +246,7 @@ def up(demo: bool) -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     env = dict(os.environ)
-    api = f"http://{settings.api_host}:{settings.api_port}{settings.api_prefix}"
+    api = browser_url(settings)
     site = None
     if demo:
         # The demo site is ours: a 1 s Crawl-delay keeps it quick and still shows politeness.
@@ -212,7 +259,8 @@ def up(demo: bool) -> None:
         children.append(Child("demo crawl", crawl, restart=False))
         click.echo(f"[up] demo: replaying sample sets from {site.base_url}", err=True)
         click.echo(f"[up] demo: then try  curl '{api}/search/?query=nova'", err=True)
-    click.echo(f"[up] API on {api} (Ctrl-C to stop)", err=True)
+    docs = f", docs {api}/docs" if settings.api_docs_enabled else ""
+    click.echo(f"[up] API on {api}{docs} (Ctrl-C to stop)", err=True)
     try:
         supervise(children, env, stop)
     finally:

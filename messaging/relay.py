@@ -4,8 +4,15 @@ Guarantees, and how they are met:
 
 - A row is marked sent only after the broker confirmed it (publisher confirms), the exchange is
   durable and messages are persistent, so a broker that dies mid-stream loses nothing.
-- ``mandatory=True``: a message no queue would receive comes back as unroutable; the row stays
-  unsent and is retried after a growing delay (``next_attempt_at``) instead of vanishing.
+- A message no queue is bound for goes to the exchange's alternate exchange and waits in the
+  unrouted queue (:mod:`messaging.topology`), so the outbox drains on a fresh broker. The first
+  event of each routing key (and again every :data:`PROBE_INTERVAL_SECONDS` until one went
+  there) is checked against the unrouted queue's depth: one warning per routing key per
+  process says where its events wait, instead of one per event.
+- ``mandatory=True`` still guards an exchange without the alternate exchange (declared before
+  or by another service): a message no queue would receive comes back as unroutable; the row
+  stays unsent and is retried after a growing delay (``next_attempt_at``) instead of
+  vanishing. So is a message the broker nacks (the unrouted queue is full).
 - Delivery is at least once: a crash between the broker's confirm and our commit publishes the
   row again. Consumers de-duplicate on the AMQP ``message_id`` (the row's ``event_id``).
 - On PostgreSQL, ``FOR UPDATE SKIP LOCKED`` lets several relays run without sending a row twice
@@ -29,6 +36,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from messaging.topology import declare_events_exchange, policy_advice, unrouted_name
 from store.models import OutboxEvent, utcnow
 
 log = logging.getLogger(__name__)
@@ -38,8 +46,21 @@ BATCH_SIZE = 200
 MAX_RETRY_DELAY_SECONDS = 300.0
 # Backoff between reconnection attempts when the broker or the database is down.
 MAX_OUTAGE_BACKOFF_SECONDS = 30.0
+# How often a routing key whose events were routed is checked again (a binding may go away).
+PROBE_INTERVAL_SECONDS = 300.0
 
 ConnectionFactory = Callable[[pika.URLParameters], pika.BlockingConnection]
+
+
+class _ReturnsHandled(logging.Filter):
+    """Drops pika's warning per returned message: the relay handles returns and warns once
+    per routing key itself (one line per event was the flood it replaces)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Published message was returned")
+
+
+_RETURNS_HANDLED = _ReturnsHandled()
 
 
 def message_body(event: OutboxEvent) -> bytes:
@@ -79,6 +100,7 @@ class OutboxRelay:
         batch_size: int = BATCH_SIZE,
         connection_factory: ConnectionFactory = pika.BlockingConnection,
     ) -> None:
+        logging.getLogger("pika.adapters.blocking_connection").addFilter(_RETURNS_HANDLED)
         self._sessions = session_factory
         self._parameters = pika.URLParameters(amqp_url)
         self._parameters.heartbeat = 30
@@ -89,14 +111,19 @@ class OutboxRelay:
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
         self.published = 0
+        # Routing keys (with why) already warned about: each is warned about once per process.
+        self._warned: set[tuple[str, str]] = set()
+        # When each routing key was last found routed to a queue (monotonic seconds).
+        self._routed_at: dict[str, float] = {}
 
     def _ensure_channel(self) -> BlockingChannel:
         if self._channel is not None and self._channel.is_open:
             return self._channel
         self.close()
         self._connection = self._connect(self._parameters)
+        if not declare_events_exchange(self._connection, self._exchange):
+            self._warn_once("", "no-alternate-exchange", policy_advice(self._exchange))
         channel = self._connection.channel()
-        channel.exchange_declare(self._exchange, exchange_type="topic", durable=True)
         channel.confirm_delivery()
         self._channel = channel
         return channel
@@ -135,15 +162,26 @@ class OutboxRelay:
                 query = query.with_for_update(skip_locked=True)
             for event in session.scalars(query).all():
                 try:
-                    channel.basic_publish(
-                        self._exchange,
+                    self._publish(channel, event)
+                except pika.exceptions.UnroutableError:
+                    self._defer(event, "UnroutableError: no queue accepted it")
+                    self._warn_once(
                         event.routing_key,
-                        message_body(event),
-                        message_properties(event),
-                        mandatory=True,
+                        "unroutable",
+                        f"events with routing key {event.routing_key} reach no queue and "
+                        f"exchange {self._exchange} has no alternate exchange: they stay in "
+                        f"the outbox and are retried until a queue is bound",
                     )
-                except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
-                    self._defer(event, f"{type(exc).__name__}: no queue accepted it")
+                    continue
+                except pika.exceptions.NackError:
+                    self._defer(event, "NackError: the broker refused it")
+                    self._warn_once(
+                        event.routing_key,
+                        "nacked",
+                        f"the broker refused events with routing key {event.routing_key} "
+                        f"(is the unrouted queue {unrouted_name(self._exchange)} full?): they "
+                        f"stay in the outbox and are retried",
+                    )
                     continue
                 except pika.exceptions.AMQPError:
                     # The connection is gone: keep the rows confirmed so far, drop the channel.
@@ -164,13 +202,51 @@ class OutboxRelay:
         self.published += published
         return published
 
+    def _publish(self, channel: BlockingChannel, event: OutboxEvent) -> None:
+        """Publish ``event`` (confirmed); when its key is due a check, see where it went."""
+        key = event.routing_key
+        routed_at = self._routed_at.get(key)
+        probe = (key, "unrouted") not in self._warned and (
+            routed_at is None or time.monotonic() - routed_at >= PROBE_INTERVAL_SECONDS
+        )
+        before = self._unrouted_depth(channel) if probe else 0
+        channel.basic_publish(
+            self._exchange, key, message_body(event), message_properties(event), mandatory=True
+        )
+        if not probe:
+            return
+        # Confirmed, so already counted if it went to the unrouted queue. Another relay's
+        # events or a replay may move the depth too: at worst one warning too many or too few.
+        if self._unrouted_depth(channel) > before:
+            self._warn_once(
+                key,
+                "unrouted",
+                f"events with routing key {key} reach no queue: they wait in queue "
+                f"{unrouted_name(self._exchange)} (once a queue is bound, replay them with "
+                f"`tracklists mq replay-unrouted`)",
+            )
+        else:
+            self._routed_at[key] = time.monotonic()
+
+    def _unrouted_depth(self, channel: BlockingChannel) -> int:
+        declared = channel.queue_declare(unrouted_name(self._exchange), passive=True)
+        return int(declared.method.message_count)
+
+    def _warn_once(self, routing_key: str, why: str, message: str) -> None:
+        """Log ``message`` as a warning the first time (``routing_key``, ``why``) is seen."""
+        if (routing_key, why) in self._warned:
+            return
+        self._warned.add((routing_key, why))
+        log.warning("%s", message, extra={"routing_key": routing_key} if routing_key else None)
+
     @staticmethod
     def _defer(event: OutboxEvent, error: str) -> None:
         event.attempts += 1
         event.last_error = error
         delay = min(MAX_RETRY_DELAY_SECONDS, 2.0**event.attempts)
         event.next_attempt_at = utcnow() + timedelta(seconds=delay)
-        log.warning(
+        # Warned about once per routing key (_warn_once); each event only at debug level.
+        log.debug(
             "event %s (%s) deferred %.0fs: %s",
             event.event_id,
             event.routing_key,

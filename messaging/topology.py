@@ -19,18 +19,110 @@ message is malformed (retrying cannot help), it is published to the dead-letter 
 ``x-error`` saying why. The main queues also dead-letter there natively: a quorum queue's
 ``x-delivery-limit`` catches a message that kills its consumer every time (never acked, so
 never retried by us), and a ``basic.reject`` from any client ends up there too.
+
+Unrouted events: the exchange is declared with the ``alternate-exchange`` argument naming the
+fanout exchange ``<exchange>.unrouted``, bound to the durable, bounded queue of the same name.
+A message no binding takes (an event nobody subscribed to yet) goes there instead of coming
+back to the publisher, so the outbox drains on a fresh broker and nothing is lost; ``tracklists
+mq replay-unrouted`` moves them back once a queue is bound. An exchange that already exists
+without the argument (declared by another service, or before this) cannot be redeclared with
+it (``PRECONDITION_FAILED``): :func:`declare_events_exchange` then keeps it as it is and says
+so; an operator policy can give it the alternate exchange (:func:`policy_advice`).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
-from pika.adapters.blocking_connection import BlockingChannel
+import pika.exceptions
+from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 
 from config.settings import Settings
 
 RETRIEVAL_ROUTING_KEY = "tracklist.retrieve"
 FILES_ROUTING_KEY = "file.changed"
+
+# The unrouted queue's bounds: events are ~1-5 KB, so about 100,000 of them. Past a bound the
+# broker refuses (nacks) the publish and the relay keeps the event in the outbox, retrying it
+# with backoff: the database holds the overflow and nothing is dropped ("drop-head", the
+# default overflow, would silently discard the oldest events).
+UNROUTED_MAX_LENGTH = 100_000
+UNROUTED_MAX_BYTES = 256 * 1024 * 1024
+# RabbitMQ's words when an exchange exists with another (or no) alternate exchange.
+_INEQUIVALENT_AE = "inequivalent arg 'alternate-exchange'"
+
+
+class _ExpectedRefusal(logging.Filter):
+    """Drops pika's warning about the refusal :func:`declare_events_exchange` expects and
+    reports itself (clearly, once), so consoles and logs do not show it raw at every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _INEQUIVALENT_AE not in record.getMessage()
+
+
+_EXPECTED_REFUSAL = _ExpectedRefusal()
+
+
+def unrouted_name(exchange: str) -> str:
+    """The alternate exchange of ``exchange``, and the queue behind it (same name)."""
+    return f"{exchange}.unrouted"
+
+
+def policy_advice(exchange: str) -> str:
+    """One paragraph: the exchange lacks our alternate exchange, what that means, the fix."""
+    policy = f'{{"alternate-exchange":"{unrouted_name(exchange)}"}}'
+    return (
+        f"exchange {exchange} exists without the alternate-exchange argument, so events no "
+        f"queue is bound for stay in the outbox and are retried, unless a policy gives it "
+        f"one: rabbitmqctl set_policy {exchange}-unrouted '^{exchange}$' '{policy}' "
+        f"--apply-to exchanges (or delete the exchange and declare it again)"
+    )
+
+
+def declare_events_exchange(connection: BlockingConnection, exchange: str) -> bool:
+    """Declare ``exchange`` (topic) with its alternate exchange and unrouted queue.
+
+    Returns False when ``exchange`` already exists without that alternate exchange: it is
+    kept as it is (other services may be bound to it) and events no queue takes are returned
+    to the relay as before. Any other refusal raises ``ChannelClosedByBroker``. Uses channels
+    of its own, since a refused declaration closes its channel.
+    """
+    logging.getLogger("pika.channel").addFilter(_EXPECTED_REFUSAL)  # idempotent
+    unrouted = unrouted_name(exchange)
+    channel = connection.channel()
+    channel.exchange_declare(unrouted, exchange_type="fanout", durable=True)
+    channel.queue_declare(
+        unrouted,
+        durable=True,
+        arguments={
+            "x-queue-type": "quorum",
+            "x-max-length": UNROUTED_MAX_LENGTH,
+            "x-max-length-bytes": UNROUTED_MAX_BYTES,
+            "x-overflow": "reject-publish",
+        },
+    )
+    channel.queue_bind(unrouted, unrouted)
+    try:
+        channel.exchange_declare(
+            exchange,
+            exchange_type="topic",
+            durable=True,
+            arguments={"alternate-exchange": unrouted},
+        )
+    except pika.exceptions.ChannelClosedByBroker as exc:
+        if _INEQUIVALENT_AE not in str(exc.reply_text):
+            raise
+        return False
+    channel.close()
+    return True
+
+
+def delete_events_exchange(channel: BlockingChannel, exchange: str) -> None:
+    """Delete ``exchange``, its alternate exchange and the unrouted queue (tests, teardown)."""
+    channel.exchange_delete(exchange)
+    channel.queue_delete(unrouted_name(exchange))
+    channel.exchange_delete(unrouted_name(exchange))
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +173,18 @@ class Topology:
         """Where messages given up on wait for a person (or a replay)."""
         return f"{queue}.dead"
 
-    def declare(self, channel: BlockingChannel, consumer: str) -> None:
-        """Declare (idempotently) the exchanges and everything ``consumer``'s queue needs."""
+    @property
+    def unrouted_queue(self) -> str:
+        """Where events no binding takes wait (see the module docstring)."""
+        return unrouted_name(self.exchange)
+
+    def declare(self, channel: BlockingChannel, consumer: str) -> bool:
+        """Declare (idempotently) the exchanges and everything ``consumer``'s queue needs.
+
+        Returns whether the exchange has our alternate exchange (:func:`declare_events_exchange`).
+        """
         spec = self.queues[consumer]
-        channel.exchange_declare(self.exchange, exchange_type="topic", durable=True)
+        alternate = declare_events_exchange(channel.connection, self.exchange)
         channel.exchange_declare(self.dead_letter_exchange, exchange_type="direct", durable=True)
         channel.queue_declare(
             spec.name,
@@ -113,11 +213,11 @@ class Topology:
         dead = self.dead_queue(spec.name)
         channel.queue_declare(dead, durable=True, arguments={"x-queue-type": "quorum"})
         channel.queue_bind(dead, self.dead_letter_exchange, routing_key=spec.name)
+        return alternate
 
-    def declare_all(self, channel: BlockingChannel) -> None:
-        """Declare every consumer's queues (``tracklists mq setup``)."""
-        for consumer in self.queues:
-            self.declare(channel, consumer)
+    def declare_all(self, channel: BlockingChannel) -> bool:
+        """Declare every consumer's queues (``tracklists mq setup``); as :meth:`declare`."""
+        return all([self.declare(channel, consumer) for consumer in self.queues])
 
     def delete_all(self, channel: BlockingChannel) -> None:
         """Delete every queue and exchange declared here (tests and teardown)."""
@@ -127,4 +227,4 @@ class Topology:
             channel.queue_delete(self.dead_queue(spec.name))
             channel.queue_delete(spec.name)
         channel.exchange_delete(self.dead_letter_exchange)
-        channel.exchange_delete(self.exchange)
+        delete_events_exchange(channel, self.exchange)

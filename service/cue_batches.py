@@ -2,8 +2,9 @@
 
 Each input is a tracklist id or the URL of a stored tracklist. Each tracklist that renders is
 recorded exactly as ``POST /cue/generate`` records one (:mod:`service.cue_export`: a
-``cue_files`` row and its file under the storage folder) and added to the zip, which is
-written under the same folder as ``batch-<id>.zip``. An input that names nothing stored, or a
+``cue_files`` row and its file under the storage folder) and added to the zip, which is kept
+in the job's row (``batch_jobs.archive``, so any API replica serves it) and copied under the
+same folder as ``batch-<id>.zip``. An input that names nothing stored, or a
 tracklist :mod:`cue` cannot render, is a failed item with its reason; it never fails the job.
 The same tracklist named twice is rendered once and both items share the file.
 
@@ -18,6 +19,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePath
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cue import FORMATS, Options
@@ -26,7 +28,7 @@ from service.batches import Outcome, item_row
 from service.cue_export import RenderError, discard, render_stored, write_cue_file
 from service.intake import stored_by_url
 from store.db import session_scope
-from store.files import write_atomically
+from store.files import read_stored, write_atomically
 from store.models import BatchItem, BatchJob, CueFile, Tracklist
 
 
@@ -55,9 +57,8 @@ def make_cue_batch(
                 items.append(item_row(batch_id, position, raw, batch.add(session, raw)))
                 if on_item is not None:
                     on_item()
-            batch.archive_path = write_atomically(
-                storage_dir, f"batch-{batch_id}.zip", batch.archive()
-            )
+            archive = batch.archive()
+            batch.archive_path = write_atomically(storage_dir, f"batch-{batch_id}.zip", archive)
             session.add(
                 BatchJob(
                     id=batch_id,
@@ -66,6 +67,7 @@ def make_cue_batch(
                     requested_by=requested_by,
                     format=format_name,
                     storage_path=str(batch.archive_path.resolve()),
+                    archive=archive,
                 )
             )
             session.add_all(batch.files)
@@ -75,6 +77,22 @@ def make_cue_batch(
         batch.discard()  # no rows, no files
         raise
     return batch_id
+
+
+def batch_archive(session: Session, batch_id: uuid.UUID, storage_dir: Path) -> bytes | None:
+    """The zip of a CUE batch, or ``None`` when there is none to serve.
+
+    From the database, whichever host made it; only a job made before the zips were kept
+    there (migration 0012) falls back to its local copy under ``storage_dir``, which this host
+    has only if it made the job or shares the folder.
+    """
+    found = session.execute(
+        select(BatchJob.archive, BatchJob.storage_path).where(BatchJob.id == batch_id)
+    ).first()
+    if found is None:
+        return None
+    archive, stored = found
+    return archive if archive is not None else read_stored(storage_dir, stored)
 
 
 class _Batch:

@@ -50,7 +50,7 @@ def build(
             max_age_hours=settings.api_tracklist_max_age_hours,
         )
     elif kind == "files":
-        handler = FileHandler(sessions, settings.cue_storage_dir)
+        handler = FileHandler(sessions, settings.cue_storage_dir, settings.media_root)
     else:
         raise ValueError(f"unknown consumer {kind!r}; choose one of {', '.join(KINDS)}")
     return Consumer(

@@ -2,10 +2,14 @@
 
 Event body (the file watcher's): ``{"file_path": "/music/set.cue", "file_type": "cue",
 "change_type": "created|modified|deleted|moved"}``. Other file types are acknowledged and
-ignored. Only files ending in ``.cue`` and at most :data:`MAX_BYTES` long are read.
+ignored. Only files ending in ``.cue`` and at most :data:`MAX_BYTES` long are read, and only
+under ``TRACKLIST_MEDIA_ROOT`` or the CUE storage folder (our own generated files), as
+:func:`service.media.media_file` decides for the API too: no link is followed out of them.
 
 Every CUE event gets a ``cue.validated`` event: ``status`` ``valid`` / ``invalid`` (the
-:mod:`cue` parser's and validator's errors and warnings, with line numbers) or ``missing``.
+:mod:`cue` parser's and validator's errors and warnings, with line numbers) or ``missing``:
+a file outside those folders, gone or not a regular file, all alike (the one error is
+:data:`service.media.NOT_A_MEDIA_FILE`).
 When the file is one we generated (``cue_files.storage_path``) and its tracklist has a newer
 version than the file was generated from, the file is generated again from the current
 version, in the same format, as a NEW ``cue_files`` row and file (the old one stays
@@ -27,6 +31,7 @@ import cue
 from messaging.consumers import fields
 from messaging.consumers.runner import Effect, Malformed, Message
 from service.cue_source import cue_tracklist
+from service.media import NOT_A_MEDIA_FILE, MediaPathRefused, UnusablePath, media_file
 from store.files import write_atomically
 from store.models import CueFile, Tracklist
 from store.outbox import add_event
@@ -52,9 +57,13 @@ class FileHandler:
 
     name = "files"
 
-    def __init__(self, sessions: sessionmaker[Session], storage_dir: Path) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], storage_dir: Path, media_root: Path | None
+    ) -> None:
         self.sessions = sessions
         self.storage_dir = storage_dir
+        # Where files may be read: the media root first (relative paths are read against it).
+        self.roots = [root for root in (media_root, storage_dir) if root is not None]
 
     def prepare(self, message: Message) -> Effect:
         """Read and validate the file, regenerate if stale; the effect stores and publishes."""
@@ -66,9 +75,15 @@ class FileHandler:
             return lambda _session: "ignored"
         if "\x00" in raw_path or not raw_path.lower().endswith(".cue"):
             raise Malformed("file_path must name a .cue file")
-        path = Path(raw_path).absolute()
-        report = _validate(path, change_type)
-        ours, regenerated = self._regenerate_if_stale(path, message.message_id)
+        try:
+            path = media_file(raw_path, self.roots)
+        except UnusablePath as unusable:
+            raise Malformed(f"file_path: {unusable}") from None
+        except MediaPathRefused:
+            report, ours, regenerated = _missing(), None, None
+        else:
+            report = _validate(path, change_type)
+            ours, regenerated = self._regenerate_if_stale(path, message.message_id)
         event = {
             "file_path": raw_path,
             "file_type": file_type,
@@ -140,17 +155,21 @@ class FileHandler:
             return ours, Regenerated(row, written)
 
 
+def _missing() -> dict[str, Any]:
+    """The one report for a file gone, elsewhere or no regular file: they are not told apart."""
+    return {"status": "missing", "errors": [NOT_A_MEDIA_FILE], "warnings": [], "tracks": None}
+
+
 def _validate(path: Path, change_type: str) -> dict[str, Any]:
-    """The file's state as ``cue.validated`` reports it."""
-    missing: dict[str, Any] = {"status": "missing", "errors": [], "warnings": [], "tracks": None}
-    if change_type == "deleted" or not path.is_file():
-        return missing
-    if path.stat().st_size > MAX_BYTES:
-        return {**missing, "status": "invalid", "errors": [f"larger than {MAX_BYTES} bytes"]}
+    """The state of the file at ``path`` (real, under a root) as ``cue.validated`` reports it."""
+    if change_type == "deleted":
+        return _missing()
     try:
+        if path.stat().st_size > MAX_BYTES:
+            return {**_missing(), "status": "invalid", "errors": [f"larger than {MAX_BYTES} bytes"]}
         text, problems = cue.decode(path.read_bytes())
     except OSError:
-        return missing  # gone between the check and the read
+        return _missing()  # gone between the check and the read
     parsed = cue.parse(text)
     problems = [*problems, *parsed.problems]
     return {

@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base, BigId, utcnow
@@ -31,6 +41,9 @@ class BatchJob(Base):
     format: Mapped[str | None] = mapped_column(String(32))
     force_refresh: Mapped[bool] = mapped_column(Boolean, default=False)
     storage_path: Mapped[str | None] = mapped_column(Text)
+    # The zip of a cue batch, so any API replica serves it whatever its storage folder holds
+    # (``storage_path`` is a local copy). Deferred: progress reads never load it.
+    archive: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
     # GET /batch: the caller's jobs, newest first.

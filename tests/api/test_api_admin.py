@@ -203,4 +203,5 @@ def test_docs_page_follows_the_setting(api_settings: Settings) -> None:
     disabled = create_app(api_settings.model_copy(update={"api_docs_enabled": False}))
     client = disabled.test_client()
     assert client.get("/api/v1/docs").status_code == 404
+    assert client.get("/api/v1/docs/assets/swagger-ui-bundle.js").status_code == 404
     assert client.get("/api/v1/openapi.json").status_code == 200

@@ -16,7 +16,7 @@ import redis
 from api_data import SITE, entry, page, store_page
 from api_helpers import PASSWORD, PREFIX, bearer
 from flask.testing import FlaskClient
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import cue
@@ -24,7 +24,7 @@ from api import create_app
 from config.settings import Settings
 from store.crawl_queue import DEFAULT_QUEUE_KEY, CrawlJob, CrawlQueue, finish_request
 from store.db import session_scope
-from store.models import User
+from store.models import BatchJob, User
 
 
 @dataclass(frozen=True)
@@ -238,7 +238,7 @@ def test_cue_batch_is_a_zip_of_recorded_files(
         recorded = setup.client.get(f"{PREFIX}/cue/{item['cue_id']}").json
         assert recorded["tracklist_id"] == item["tracklist_id"]
         assert recorded["cue_content"].encode() in {archive.read(n) for n in archive.namelist()}
-    # The zip lives in the storage folder, next to the CUE files.
+    # A copy of the zip is in the storage folder, next to the CUE files.
     assert (setup.storage / f"batch-{body['id']}.zip").read_bytes() == download.data
 
 
@@ -296,7 +296,7 @@ def test_jobs_are_their_owners_only(
     assert setup.client.get(f"{PREFIX}/batch?limit=0", headers=bob).status_code == 422
 
 
-def test_downloads_of_crawl_batches_and_lost_zips_are_404(
+def test_downloads_of_crawl_batches_and_lost_legacy_zips_are_404(
     setup: Setup, reader: dict[str, str], store_sessions: sessionmaker[Session]
 ) -> None:
     crawl = setup.client.post(f"{PREFIX}/batch/crawl", json={"urls": ["x"]}, headers=reader).json
@@ -307,7 +307,16 @@ def test_downloads_of_crawl_batches_and_lost_zips_are_404(
     cue_job = setup.client.post(
         f"{PREFIX}/batch/cue", json={"tracklists": [str(tracklist_id)]}, headers=reader
     ).json
+    # The zip is kept in the database: its local copy gone, it is still served.
     (setup.storage / f"batch-{cue_job['id']}.zip").unlink()
+    kept = setup.client.get(cue_job["download_url"], headers=reader)
+    assert kept.status_code == 200
+    assert zipfile.ZipFile(io.BytesIO(kept.data)).namelist() != []
+    # A job from before migration 0012 (no zip in its row) whose local copy is gone: 404.
+    with session_scope(store_sessions) as session:
+        session.execute(
+            update(BatchJob).where(BatchJob.id == uuid.UUID(cue_job["id"])).values(archive=None)
+        )
     lost = setup.client.get(cue_job["download_url"], headers=reader)
     assert lost.status_code == 404
     assert "no longer in storage" in lost.json["detail"]

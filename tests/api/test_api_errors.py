@@ -35,8 +35,43 @@ def test_404(client: FlaskClient) -> None:
 
 def test_405_keeps_the_allow_header(client: FlaskClient) -> None:
     response = client.delete("/health")
-    assert_problem(response, 405, "method-not-allowed")
+    body = assert_problem(response, 405, "method-not-allowed")
     assert "GET" in response.headers["Allow"]
+    assert body["detail"].startswith("DELETE is not allowed on /health; allowed: GET")
+
+
+@pytest.mark.parametrize(
+    ("path", "detail"),
+    [
+        ("/api/v1/no-such-thing", "no route matches /api/v1/no-such-thing"),
+        ("/no/such/thing", "no route matches /no/such/thing"),
+        ("/api/v1/tracklist/1", "tracklist_id must be a UUID, not '1'"),
+        ("/api/v1/cue/not-a-uuid", "cue_id must be a UUID, not 'not-a-uuid'"),
+        (
+            "/api/v1/tracklist/6d1f3d56-7ad6-4c5f-9b39-2a1f0c9e4b11/versions/0",
+            "version must be a whole number in range, not '0'",
+        ),
+        ("/api/v1/tracks/x/plays", "track_id must be a whole number in range, not 'x'"),
+        (
+            "/api/v1/tracklist/1/versions/2/extra",
+            "no route matches /api/v1/tracklist/1/versions/2/extra",
+        ),
+    ],
+)
+def test_every_routing_404_is_a_problem_that_says_why(
+    client: FlaskClient, path: str, detail: str
+) -> None:
+    # werkzeug's generic "The requested URL was not found..." tells the client nothing.
+    body = assert_problem(client.get(path), 404, "not-found")
+    assert body["detail"] == detail
+
+
+def test_an_unknown_method_is_a_405_problem_naming_the_allowed_ones(client: FlaskClient) -> None:
+    response = client.patch("/api/v1/cue/formats")
+    body = assert_problem(response, 405, "method-not-allowed")
+    assert (
+        body["detail"] == "PATCH is not allowed on /api/v1/cue/formats; allowed: GET, HEAD, OPTIONS"
+    )
 
 
 def test_413_for_bodies_over_the_limit(api_settings: Settings) -> None:

@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,14 +54,17 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], deadline: float) 
     raise AssertionError("gunicorn did not answer /health in time")
 
 
-@pytest.fixture
-def server(api_database_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[Server]:
+@contextmanager
+def _serving(
+    database_url: str, redis_prefix: str, folder: Path, **overrides: str
+) -> Iterator[Server]:
+    """``tracklists serve`` in ``folder`` (output in ``gunicorn.log``), stopped with SIGTERM."""
     port = _free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "TRACKLIST_ENVIRONMENT": "test",
-        "TRACKLIST_DATA_DIR": str(tmp_path / "var"),
-        "TRACKLIST_DATABASE_URL": api_database_url,
+        "TRACKLIST_DATA_DIR": str(folder / "var"),
+        "TRACKLIST_DATABASE_URL": database_url,
         "TRACKLIST_REDIS_URL": REDIS_URL,
         "TRACKLIST_CACHE_KEY_PREFIX": redis_prefix,
         "TRACKLIST_JWT_SECRET": JWT_SECRET,
@@ -71,19 +75,20 @@ def server(api_database_url: str, redis_prefix: str, tmp_path: Path) -> Iterator
         "TRACKLIST_API_LOG_LEVEL": "warning",
         "TRACKLIST_API_RATE_LIMIT_ANONYMOUS": f"{ANONYMOUS_LIMIT}/minute",
         "TRACKLIST_API_RATE_LIMIT_AUTHENTICATED": "1000/minute",
+        **overrides,
     }
-    log = (tmp_path / "gunicorn.log").open("wb")
+    log = (folder / "gunicorn.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "serve"],
         env=env,
-        cwd=tmp_path,
+        cwd=folder,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_until_up(url, process, time.monotonic() + 30)
-        yield Server(url, env, tmp_path)
+        yield Server(url, env, folder)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -92,6 +97,12 @@ def server(api_database_url: str, redis_prefix: str, tmp_path: Path) -> Iterator
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture
+def server(api_database_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[Server]:
+    with _serving(api_database_url, redis_prefix, tmp_path) as running:
+        yield running
 
 
 def _add_admin(server: Server) -> str:
@@ -217,3 +228,30 @@ def test_requests_are_logged_as_json_lines_with_their_request_id(server: Server)
         time.sleep(0.2)
     assert mine, log_file.read_text()[-2000:]
     assert (mine[0]["component"], mine[0]["route"], mine[0]["status"]) == ("api", "/health", 200)
+
+
+def test_gunicorns_own_lines_are_json_lines_too(
+    api_database_url: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    """A bad request line and the workers' exit, from gunicorn itself, as our JSON lines."""
+    with _serving(
+        api_database_url, redis_prefix, tmp_path, TRACKLIST_API_LOG_LEVEL="info"
+    ) as running:
+        port = int(running.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            raw.sendall(b"NOT AN HTTP REQUEST LINE\r\n\r\n")
+            answer = raw.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 400 ")
+    # Stopped: the workers have written their last lines.
+    output = (tmp_path / "gunicorn.log").read_text()
+    assert "Logging error" not in output, output[-3000:]
+    lines = [line for line in output.splitlines() if line.strip()]
+    events = [json.loads(line) for line in lines if line.startswith("{")]
+    assert len(events) == len(lines), [line for line in lines if not line.startswith("{")]
+    from_gunicorn = [e for e in events if e["logger"] == "gunicorn.error"]
+    assert all(e["component"] == "api" for e in from_gunicorn)
+    [invalid] = [e for e in from_gunicorn if "Invalid HTTP request line" in e["message"]]
+    assert invalid["level"] == "WARNING"
+    assert "NOT AN HTTP REQUEST LINE" in invalid["message"]
+    exits = [e for e in from_gunicorn if e["message"].startswith("Worker exiting")]
+    assert len(exits) == 2  # both workers

@@ -7,6 +7,10 @@ digits or beyond 2**63, non-finite numbers and nesting far past the limit into a
 and sends them as an admin on real PostgreSQL and Redis. Bodies are written as JSON text by
 hand: Python's encoder cannot write a 5,000-digit integer. ``/auth/logout`` is left out, as
 in test_api_schemathesis: it would revoke the token the other calls use.
+
+Hypothesis picks fields at random; the sweep after it leaves no field to chance: each body
+field (nested ones too) and each query parameter of every operation alone gets each kind of
+hostile value, the rest of the request valid, and must be refused naming that field.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -229,3 +234,127 @@ def _fuzz_operation(
             assert response.content_type == "application/problem+json"
 
     call()
+
+
+# One of each kind for the sweep: NUL, lone surrogate, 5,000 digits, past bigint, not finite.
+SWEPT_JSON = [json.dumps("a\x00b"), json.dumps("x\ud800"), "9" * 5000, str(2**63), "1e999"]
+SWEPT_QUERY = ["a%00b", "9" * 5000, str(2**63)]
+FieldPath = tuple[str, ...]
+
+
+def _field_paths(fuzz: Fuzz, schema: Schema, prefix: FieldPath = ()) -> list[FieldPath]:
+    """Every field under ``schema`` (``"[]"`` steps into an array's items), outer ones first."""
+    schema = fuzz.resolve(schema)
+    if schema.get("type") == "array" and len(prefix) < 8:
+        return _field_paths(fuzz, schema.get("items", {}), (*prefix, "[]"))
+    paths: list[FieldPath] = []
+    for key, child in schema.get("properties", {}).items():
+        paths += [(*prefix, key), *_field_paths(fuzz, child, (*prefix, key))]
+    return paths
+
+
+def _minimal(fuzz: Fuzz, schema: Schema, name: str) -> str:
+    """A valid value of ``schema``: required members only, one item per array."""
+    schema = fuzz.resolve(schema)
+    if schema.get("type") == "object" or "properties" in schema:
+        return _members(fuzz, schema, {})
+    if schema.get("type") == "array":
+        return "[" + _minimal(fuzz, schema.get("items", {}), name) + "]"
+    return fuzz.valid_json(schema, name)
+
+
+def _members(fuzz: Fuzz, schema: Schema, chosen: dict[str, str]) -> str:
+    properties: dict[str, Schema] = schema.get("properties", {})
+    members = {key: _minimal(fuzz, properties[key], key) for key in schema.get("required", ())}
+    members.update(chosen)
+    return "{" + ", ".join(f"{json.dumps(key)}: {value}" for key, value in members.items()) + "}"
+
+
+def _with(fuzz: Fuzz, schema: Schema, target: FieldPath, hostile: str) -> str:
+    """A valid body of ``schema`` whose field at ``target`` is ``hostile``."""
+    schema = fuzz.resolve(schema)
+    if not target:
+        return hostile
+    head, rest = target[0], target[1:]
+    if head == "[]":
+        return "[" + _with(fuzz, schema.get("items", {}), rest, hostile) + "]"
+    inner = _with(fuzz, schema["properties"][head], rest, hostile)
+    return _members(fuzz, schema, {head: inner})
+
+
+def _refused(response: Any, field: str, too_deep: bool) -> str | None:
+    """Why ``response`` is not the refusal of a hostile ``field`` (400 for nesting), or None."""
+    status = 400 if too_deep else 422
+    if response.status_code != status or response.content_type != "application/problem+json":
+        return f"{response.status_code}: {response.get_data(True)[:300]}"
+    if too_deep:
+        return None
+    named = [error.get("field") for error in response.json.get("errors", [])]
+    return None if field in named else f"422 naming {named}, not {field}"
+
+
+@dataclass(frozen=True)
+class Swept:
+    """One request of the sweep: ``field`` alone holds a hostile value."""
+
+    field: str
+    query: str
+    body: str
+    shown: str  # the start of the hostile value, for the report
+    too_deep: bool = False
+
+
+def _sweep(fuzz: Fuzz, parameters: list[Schema], body_schema: Schema | None) -> list[Swept]:
+    """Each body field and query parameter of an operation alone set to each hostile kind."""
+    swept = []
+    for target in _field_paths(fuzz, body_schema) if body_schema is not None else []:
+        field = ".".join("0" if step == "[]" else step for step in target)
+        for hostile in SWEPT_JSON:
+            swept.append(Swept(field, "", _with(fuzz, body_schema, target, hostile), hostile[:20]))
+        too_deep = _with(fuzz, body_schema, target, _deep(5000))
+        swept.append(Swept(field, "", too_deep, "[[[...", too_deep=True))
+    valid_body = _minimal(fuzz, body_schema, "") if body_schema is not None else ""
+    for parameter in parameters:
+        if parameter["in"] != "query":
+            continue
+        name = parameter["name"]
+        integer = parameter.get("schema", {}).get("type") == "integer"
+        for hostile in SWEPT_QUERY if integer else SWEPT_QUERY[:1]:
+            swept.append(Swept(name, f"{name}={hostile}", valid_body, hostile[:20]))
+    return swept
+
+
+def test_each_field_alone_hostile_is_refused_naming_it(
+    client: FlaskClient, targets: tuple[dict[str, str], dict[str, str]]
+) -> None:
+    headers, ids = targets
+    spec = client.get(f"{PREFIX}/openapi.json").json
+    fuzz = Fuzz(spec, ids)
+    wrong: dict[str, str] = {}
+    fields: set[str] = set()
+    sent = 0
+    for template, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            label = f"{method.upper()} {template}"
+            if method == "parameters" or label in SKIPPED:
+                continue
+            parameters = [*methods.get("parameters", []), *operation.get("parameters", [])]
+            path = fuzz.path(lambda _strategy: "slug", template, parameters)
+            content = operation.get("requestBody", {}).get("content", {})
+            body_schema = content.get("application/json", {}).get("schema")
+            for swept in _sweep(fuzz, parameters, body_schema):
+                response = client.open(
+                    f"{path}?{swept.query}" if swept.query else path,
+                    method=method.upper(),
+                    data=swept.body,
+                    content_type="application/json",
+                    headers=headers,
+                )
+                sent += 1
+                fields.add(f"{label} {swept.field}")
+                problem = _refused(response, swept.field, swept.too_deep)
+                if problem is not None:
+                    wrong[f"{label} {swept.field}={swept.shown!r}"] = problem
+    print(f"\n{sent} sweep requests over {len(fields)} body and query fields")
+    assert len(fields) >= 60
+    assert not wrong, "\n".join(f"{key}: {why}" for key, why in wrong.items())

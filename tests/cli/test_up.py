@@ -18,10 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from support.service import Up, free_port, wait_for
 
-from cli.up import plan_children
+from cli.up import browser_url, declare_mq_topology, hide_password, plan_children
 from config.settings import Settings, load_settings
 from crawler.localsite import LocalSite, robots_txt
 from messaging.consumers import Topology
+from messaging.topology import declare_events_exchange, unrouted_name
 from store.crawl_queue import CrawlQueue
 from store.db import make_engine, make_session_factory
 from store.models import CrawlRequest, OutboxEvent
@@ -43,8 +44,9 @@ def _embedded(base_env: dict[str, str], tmp_path: Path) -> tuple[dict[str, str],
         **base_env,
         "TRACKLIST_DATA_DIR": str(tmp_path / "var"),
         "TRACKLIST_API_PORT": str(port),
-        "TRACKLIST_REDIS_URL": "redis://127.0.0.1:1/0",
-        "TRACKLIST_MQ_RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:1/",
+        # Passwords the console must not show.
+        "TRACKLIST_REDIS_URL": "redis://:redis-s3cret@127.0.0.1:1/0",
+        "TRACKLIST_MQ_RABBITMQ_URL": "amqp://guest:mq-s3cret@127.0.0.1:1/",
     }
     return env, port
 
@@ -62,11 +64,94 @@ def test_embedded_mode_runs_with_nothing_installed(
         assert up.said(r"disabled: message-queue consumers \(search, retrieval, files\)")
         assert not up.said(r"started consumer-")
         assert (tmp_path / "var" / "tracklists.db").is_file()
+        # What it uses and where, passwords hidden, and an address a browser can open.
+        assert up.said(r"^\[up\] Redis redis://:\*\*\*@127\.0\.0\.1:1/0$")
+        assert up.said(r"^\[up\] RabbitMQ amqp://guest:\*\*\*@127\.0\.0\.1:1/$")
+        docs = f"http://127.0.0.1:{port}/api/v1/docs"
+        assert up.said(rf"^\[up\] API on http://127\.0\.0\.1:{port}/api/v1, docs {docs} ")
+        assert not up.said("s3cret")
+        assert not up.said(r"RabbitMQ exchange .* declared")  # no broker, nothing declared
     finally:
         code = up.stop()
     assert code == 0
     assert up.said(r"\[up\] stopped")
     assert not up.health()
+
+
+def test_hide_password_hides_only_the_password() -> None:
+    assert hide_password("amqp://guest:guest@mq:5672/vh") == "amqp://guest:***@mq:5672/vh"
+    assert hide_password("redis://:p%40ss@cache:6379/1") == "redis://:***@cache:6379/1"
+    assert hide_password("rediss://user:a:b@cache/0?ssl=1") == "rediss://user:***@cache/0?ssl=1"
+    assert hide_password("redis://cache:6379/0") == "redis://cache:6379/0"
+    assert hide_password("unix:///run/redis.sock?db=1") == "unix:///run/redis.sock?db=1"
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("0.0.0.0", "http://127.0.0.1:8123/api/v1"),
+        ("::", "http://127.0.0.1:8123/api/v1"),
+        ("10.1.2.3", "http://10.1.2.3:8123/api/v1"),
+        ("::1", "http://[::1]:8123/api/v1"),
+    ],
+)
+def test_browser_url_is_one_a_browser_can_open(host: str, expected: str) -> None:
+    assert browser_url(Settings(api_host=host, api_port=8123)) == expected
+
+
+@pytest.fixture
+def mq_names(rabbitmq_url: str) -> Iterator[Settings]:
+    """Settings naming an exchange and queues of this test's own; deleted afterwards."""
+    token = uuid.uuid4().hex[:10]
+    settings = Settings(
+        mq_rabbitmq_url=rabbitmq_url,
+        mq_exchange_name=f"test_up_{token}",
+        mq_search_queue=f"up_{token}_search",
+        mq_retrieval_queue=f"up_{token}_retrieval",
+        mq_files_queue=f"up_{token}_files",
+    )
+    yield settings
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    try:
+        Topology.from_settings(settings).delete_all(connection.channel())
+    finally:
+        connection.close()
+
+
+def test_up_declares_the_topology_with_the_unrouted_queue(
+    mq_names: Settings, rabbitmq_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    declare_mq_topology(mq_names)
+    said = capsys.readouterr().err
+    exchange = mq_names.mq_exchange_name
+    assert f"[up] RabbitMQ exchange {exchange} and its queues declared" in said
+    assert f"[up] events no queue is bound for wait in queue {unrouted_name(exchange)}" in said
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        for queue in (mq_names.mq_search_queue, f"{mq_names.mq_files_queue}.dead"):
+            channel.queue_declare(queue, passive=True)  # fails if absent
+        # An event nobody subscribed to is kept, not returned (mandatory would raise).
+        channel.basic_publish(exchange, "tracklist.processed", b"{}", mandatory=True)
+        assert channel.basic_get(unrouted_name(exchange), auto_ack=True)[0] is not None
+    finally:
+        connection.close()
+
+
+def test_up_on_an_exchange_without_the_alternate_exchange_says_so(
+    mq_names: Settings, rabbitmq_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exchange = mq_names.mq_exchange_name
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    try:
+        connection.channel().exchange_declare(exchange, exchange_type="topic", durable=True)
+    finally:
+        connection.close()
+    declare_mq_topology(mq_names)
+    said = capsys.readouterr().err
+    assert f"[up] RabbitMQ exchange {exchange} and its queues declared" in said
+    assert f"[up] warning: exchange {exchange} exists without the alternate-exchange" in said
 
 
 def test_demo_crawls_the_sample_sets_with_nothing_installed(
@@ -141,8 +226,8 @@ def test_full_mode_crawls_publishes_and_restarts_a_killed_worker(
     engine = make_engine(postgres_url)
     # A consumer bound to the exchange, as the analysis service would be.
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    assert declare_events_exchange(connection, exchange)
     channel = connection.channel()
-    channel.exchange_declare(exchange, exchange_type="topic", durable=True)
     consumer_queue = channel.queue_declare("", exclusive=True).method.queue
     channel.queue_bind(consumer_queue, exchange, routing_key="tracklist.#")
     up = Up(env, port)
@@ -152,6 +237,8 @@ def test_full_mode_crawls_publishes_and_restarts_a_killed_worker(
         worker = up.said(r"started worker \(pid (\d+)\)")
         assert worker is not None
         assert up.said(r"started relay")
+        assert up.said(rf"RabbitMQ exchange {exchange} and its queues declared")
+        assert up.said(rf"events no queue is bound for wait in queue {exchange}\.unrouted")
         # A killed worker is restarted by the supervisor.
         os.kill(int(worker.group(1)), signal.SIGKILL)
         wait_for(lambda: up.said(r"worker exited with -9; restarting"), 30, up)

@@ -27,6 +27,7 @@ from support.tcpproxy import TcpProxy
 
 from crawler.localsite import LocalSite, Rule
 from crawler.localsite.synthetic import add_distinct_tracklists
+from messaging.topology import delete_events_exchange
 from store.crawl_queue import CrawlQueue
 from store.db import make_session_factory
 from store.models import CrawlRequest, OutboxEvent, Tracklist, TracklistEntry, TracklistVersion
@@ -198,7 +199,7 @@ def test_broker_cut_mid_crawl_delivers_every_event(
         assert delivered == ids
     finally:
         channel.queue_delete(consumer_queue)
-        channel.exchange_delete(exchange)
+        delete_events_exchange(channel, exchange)
         connection.close()
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from support.crawling import crawl_env, run_spider
 
 from crawler.localsite import LocalSite, Rule
+from messaging.topology import declare_events_exchange, delete_events_exchange
 from store.crawl_queue import CrawlQueue
 from store.db import make_session_factory
 from store.models import CrawlRequest, OutboxEvent, Tracklist, TracklistEntry, TracklistVersion
@@ -89,8 +90,8 @@ def test_tracklist_spider_stores_every_page_and_events_go_out(
     # The relay delivers every event to a consumer bound to the exchange.
     exchange = f"e2e_{uuid.uuid4().hex[:8]}"
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    assert declare_events_exchange(connection, exchange)  # as the service declares it
     channel = connection.channel()
-    channel.exchange_declare(exchange, exchange_type="topic", durable=True)
     queue = channel.queue_declare("", exclusive=True).method.queue
     channel.queue_bind(queue, exchange, routing_key="tracklist.#")
     try:
@@ -119,7 +120,7 @@ def test_tracklist_spider_stores_every_page_and_events_go_out(
         kinds = sorted(b["event_type"] for b in bodies)
         assert kinds == sorted(["tracklist.processed", "tracklist.cataloged"] * len(expected))
     finally:
-        channel.exchange_delete(exchange)
+        delete_events_exchange(channel, exchange)
         connection.close()
 
 

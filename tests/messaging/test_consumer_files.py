@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+import os
 import uuid
 from pathlib import Path
 
@@ -40,10 +42,17 @@ def storage(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def media(tmp_path: Path) -> Path:
+    root = tmp_path / "media"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
 def consumer(
-    broker: Broker, sessions: sessionmaker[Session], rabbitmq_url: str, storage: Path
+    broker: Broker, sessions: sessionmaker[Session], rabbitmq_url: str, storage: Path, media: Path
 ) -> Consumer:
-    settings = Settings(mq_rabbitmq_url=rabbitmq_url, storage_dir=storage)
+    settings = Settings(mq_rabbitmq_url=rabbitmq_url, storage_dir=storage, media_root=media)
     return build("files", settings, sessions, broker.topology)
 
 
@@ -52,15 +61,15 @@ def _event(path: Path | str, change_type: str = "modified") -> dict[str, str]:
 
 
 def test_changed_files_are_validated_and_the_result_published(
-    broker: Broker, consumer: Consumer, sessions: sessionmaker[Session], tmp_path: Path
+    broker: Broker, consumer: Consumer, sessions: sessionmaker[Session], media: Path
 ) -> None:
-    good, bad = tmp_path / "good.cue", tmp_path / "bad.cue"
+    good, bad = media / "good.cue", media / "bad.cue"
     good.write_text(VALID)
     bad.write_text(BROKEN)
     broker.publish("file.changed", _event(good), correlation_id="w-1")
-    broker.publish("file.changed", _event(bad))
-    broker.publish("file.changed", _event(tmp_path / "gone.cue", "deleted"))
-    broker.publish("file.changed", {**_event(tmp_path / "a.mp3"), "file_type": "audio"})
+    broker.publish("file.changed", _event("bad.cue"))  # relative to the media root
+    broker.publish("file.changed", _event(media / "gone.cue", "deleted"))
+    broker.publish("file.changed", {**_event(media / "a.mp3"), "file_type": "audio"})
     with Running(consumer) as running:
         outcomes = running.wait_for(4)
     assert outcomes == {"valid": 1, "invalid": 1, "missing": 1, "ignored": 1}
@@ -73,6 +82,64 @@ def test_changed_files_are_validated_and_the_result_published(
     assert any("line 1" in error for error in results["bad.cue"].payload["errors"])
     assert results["gone.cue"].payload["status"] == "missing"
     assert results["good.cue"].payload["cue_file_id"] is None  # not one of ours
+
+
+def test_files_outside_the_media_root_are_not_read(
+    broker: Broker,
+    consumer: Consumer,
+    sessions: sessionmaker[Session],
+    media: Path,
+    tmp_path: Path,
+) -> None:
+    """Outside, through a link leading out, or missing: one answer, and nothing read."""
+    outside = tmp_path / "etc"
+    outside.mkdir()
+    (outside / "real.cue").write_text(BROKEN)  # read, it would be "invalid"
+    os.symlink(outside, media / "etc-dir")
+    os.symlink(outside / "real.cue", media / "link.cue")
+    (media / "sets").mkdir()
+    (media / "sets" / "mine.cue").write_text(VALID)
+    os.symlink(media / "sets" / "mine.cue", media / "inner.cue")  # stays inside: fine
+    paths = {
+        "through-folder": media / "etc-dir" / "real.cue",
+        "through-folder-missing": media / "etc-dir" / "no-such-file.cue",
+        "file-link": media / "link.cue",
+        "absolute": outside / "real.cue",
+        "dot-dot": media / ".." / "etc" / "real.cue",
+        "missing": media / "sets" / "gone.cue",
+        "inner": media / "inner.cue",
+    }
+    for name, path in paths.items():
+        broker.publish("file.changed", _event(path), correlation_id=name)
+    with Running(consumer) as running:
+        assert running.wait_for(len(paths)) == {"missing": 6, "valid": 1}
+    reports = {
+        event.correlation_id: {k: v for k, v in event.payload.items() if k != "file_path"}
+        for event in outbox(sessions, "cue.validated")
+    }
+    assert reports.pop("inner")["status"] == "valid"
+    assert len({json.dumps(report, sort_keys=True) for report in reports.values()}) == 1
+    [report] = {json.dumps(report, sort_keys=True) for report in reports.values()}
+    assert json.loads(report)["errors"] == ["no such file under the media root"]
+    assert str(tmp_path) not in report
+
+
+def test_without_a_media_root_only_our_storage_is_read(
+    broker: Broker,
+    sessions: sessionmaker[Session],
+    rabbitmq_url: str,
+    storage: Path,
+    media: Path,
+) -> None:
+    settings = Settings(mq_rabbitmq_url=rabbitmq_url, storage_dir=storage)
+    consumer = build("files", settings, sessions, broker.topology)
+    storage.mkdir()
+    (storage / "ours.cue").write_text(VALID)
+    (media / "theirs.cue").write_text(VALID)
+    broker.publish("file.changed", _event(storage / "ours.cue"))
+    broker.publish("file.changed", _event(media / "theirs.cue"))
+    with Running(consumer) as running:
+        assert running.wait_for(2) == {"valid": 1, "missing": 1}
 
 
 def _generated_file(sessions: sessionmaker[Session], storage: Path) -> tuple[uuid.UUID, Path]:
@@ -143,6 +210,7 @@ def test_a_duplicate_is_applied_once(
     [
         {"file_type": "cue", "change_type": "modified"},
         {"file_path": "/etc/passwd", "file_type": "cue", "change_type": "modified"},
+        {"file_path": "sets/\ud800.cue", "file_type": "cue"},
         {"file_path": 7, "file_type": "cue"},
         {"file_path": "/x.cue"},
     ],

@@ -1,8 +1,9 @@
-"""The outbox relay against the real RabbitMQ: confirms, unroutable rows, broker outages."""
+"""The outbox relay against the real RabbitMQ: confirms, unrouted events, broker outages."""
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -17,10 +18,13 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from support.tcpproxy import TcpProxy
 
+from messaging import topology
 from messaging.relay import OutboxRelay, drain
+from messaging.replay import replay_unrouted
+from messaging.topology import declare_events_exchange, delete_events_exchange, unrouted_name
 from store.db import make_session_factory, session_scope
 from store.models import OutboxEvent, utcnow
-from store.outbox import TRACKLIST_PROCESSED, add_event
+from store.outbox import TRACKLIST_CATALOGED, TRACKLIST_PROCESSED, add_event
 
 
 @pytest.fixture
@@ -28,7 +32,7 @@ def exchange(rabbitmq_url: str) -> Iterator[str]:
     name = f"test_exchange_{uuid.uuid4().hex[:10]}"
     yield name
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
-    connection.channel().exchange_delete(name)
+    delete_events_exchange(connection.channel(), name)
     connection.close()
 
 
@@ -36,8 +40,8 @@ def exchange(rabbitmq_url: str) -> Iterator[str]:
 def bound_queue(rabbitmq_url: str, exchange: str) -> Iterator[str]:
     """A queue bound to every routing key of the test exchange."""
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    assert declare_events_exchange(connection, exchange)
     channel = connection.channel()
-    channel.exchange_declare(exchange, exchange_type="topic", durable=True)
     queue = channel.queue_declare(f"q_{exchange}", durable=True).method.queue
     channel.queue_bind(queue, exchange, routing_key="#")
     yield queue
@@ -60,12 +64,14 @@ def _received(
     return messages
 
 
-def _add_events(factory: sessionmaker[Session], count: int) -> list[str]:
+def _add_events(
+    factory: sessionmaker[Session], count: int, event_type: str = TRACKLIST_PROCESSED
+) -> list[str]:
     with session_scope(factory) as session:
         events = [
             add_event(
                 session,
-                TRACKLIST_PROCESSED,
+                event_type,
                 {"tracklist_id": str(uuid.uuid4()), "url": f"https://x/{n}", "track_count": n},
                 correlation_id=f"corr-{n}",
             )
@@ -109,21 +115,152 @@ def test_publishes_committed_events_with_seed_payload(
     assert _unsent(migrated_engine) == 0
 
 
-def test_unroutable_events_wait_and_go_out_once_a_queue_exists(
+def _no_queue_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "messaging.relay"
+        and record.levelno == logging.WARNING
+        and "reach no queue" in record.getMessage()
+    ]
+
+
+def test_fresh_broker_drains_the_outbox_into_the_unrouted_queue(
+    migrated_engine: Engine,
+    rabbitmq_url: str,
+    exchange: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Nothing is bound to the exchange: a new broker where no consumer subscribed yet.
+    factory = make_session_factory(migrated_engine)
+    processed = _add_events(factory, 3)
+    cataloged = _add_events(factory, 2, TRACKLIST_CATALOGED)
+    relay = OutboxRelay(factory, rabbitmq_url, exchange)
+    with caplog.at_level(logging.WARNING, logger="messaging.relay"):
+        assert relay.run_once() == 5
+        assert _unsent(migrated_engine) == 0
+        more = _add_events(factory, 4)  # a later batch: its key was warned about already
+        assert relay.run_once() == 4
+    relay.close()
+
+    warnings = _no_queue_warnings(caplog)
+    assert len(warnings) == 2  # one per routing key, not one per event
+    assert any(TRACKLIST_PROCESSED in warning for warning in warnings)
+    assert any(TRACKLIST_CATALOGED in warning for warning in warnings)
+    assert all(unrouted_name(exchange) in warning for warning in warnings)
+    waiting = _received(rabbitmq_url, unrouted_name(exchange))
+    assert [properties.message_id for properties, _ in waiting] == processed + cataloged + more
+    assert {body["event_type"] for _, body in waiting} == {TRACKLIST_PROCESSED, TRACKLIST_CATALOGED}
+
+
+def test_replay_after_binding_a_queue_delivers_the_unrouted_events(
     migrated_engine: Engine, rabbitmq_url: str, exchange: str
 ) -> None:
     factory = make_session_factory(migrated_engine)
-    _add_events(factory, 2)
+    processed = _add_events(factory, 3)
+    _add_events(factory, 2, TRACKLIST_CATALOGED)
     relay = OutboxRelay(factory, rabbitmq_url, exchange)
-    assert relay.run_once() == 0
+    assert drain(relay, timeout=30) == 5
+    relay.close()
+
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    channel = connection.channel()
+    # A consumer subscribes to one of the two keys only.
+    queue = channel.queue_declare(f"late_{exchange}", durable=True).method.queue
+    channel.queue_bind(queue, exchange, routing_key=TRACKLIST_PROCESSED)
+    try:
+        replayed = replay_unrouted(connection, exchange)
+        assert replayed.moved == {TRACKLIST_PROCESSED: 3, TRACKLIST_CATALOGED: 2}
+        assert replayed.still_unrouted == {TRACKLIST_CATALOGED}
+        assert (replayed.delivered, replayed.returned) == (3, 2)
+        delivered = _received(rabbitmq_url, queue)
+        # The same messages: ids kept (consumers de-duplicate on them), order kept.
+        assert [properties.message_id for properties, _ in delivered] == processed
+        assert delivered[0][0].correlation_id == "corr-0"
+        assert delivered[0][0].delivery_mode == 2
+        still = _received(rabbitmq_url, unrouted_name(exchange))
+        assert {body["event_type"] for _, body in still} == {TRACKLIST_CATALOGED}
+        assert len(still) == 2
+    finally:
+        channel.queue_delete(queue)
+        connection.close()
+
+
+def test_a_full_unrouted_queue_keeps_the_rest_in_the_outbox(
+    migrated_engine: Engine,
+    rabbitmq_url: str,
+    exchange: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A tiny bound for this test's own queue; overflow is reject-publish, never drop-head.
+    monkeypatch.setattr(topology, "UNROUTED_MAX_LENGTH", 2)
+    factory = make_session_factory(migrated_engine)
+    event_ids = _add_events(factory, 6)
+    relay = OutboxRelay(factory, rabbitmq_url, exchange)
+    with caplog.at_level(logging.WARNING, logger="messaging.relay"):
+        published = relay.run_once()
+    relay.close()
+    # A quorum queue's bound is soft: it takes one more before it refuses.
+    assert 2 <= published <= 3
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refused) == 1  # once for the routing key, not per refused event
+    assert f"{unrouted_name(exchange)} full" in refused[0]
+    with Session(migrated_engine) as session:
+        kept = session.scalars(select(OutboxEvent).where(OutboxEvent.sent_at.is_(None))).all()
+        assert all("NackError" in (row.last_error or "") for row in kept)
+        kept_ids = {str(row.event_id) for row in kept}
+    waiting = {p.message_id for p, _ in _received(rabbitmq_url, unrouted_name(exchange))}
+    # Every event is in the unrouted queue or still in the outbox: none dropped.
+    assert waiting | kept_ids == set(event_ids)
+    assert len(waiting) == published
+
+
+def test_routed_events_raise_no_warning(
+    migrated_engine: Engine,
+    rabbitmq_url: str,
+    exchange: str,
+    bound_queue: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    factory = make_session_factory(migrated_engine)
+    _add_events(factory, 3)
+    relay = OutboxRelay(factory, rabbitmq_url, exchange)
+    with caplog.at_level(logging.WARNING, logger="messaging.relay"):
+        assert relay.run_once() == 3
+    relay.close()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(_received(rabbitmq_url, bound_queue)) == 3
+    assert _received(rabbitmq_url, unrouted_name(exchange)) == []
+
+
+def test_an_exchange_without_the_alternate_exchange_keeps_unroutable_events_in_the_outbox(
+    migrated_engine: Engine,
+    rabbitmq_url: str,
+    exchange: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Declared before (or by another service) without the argument: kept as it is.
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    channel = connection.channel()
+    channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+    factory = make_session_factory(migrated_engine)
+    _add_events(factory, 3)
+    relay = OutboxRelay(factory, rabbitmq_url, exchange)
+    with caplog.at_level(logging.WARNING, logger="messaging.relay"):
+        assert relay.run_once() == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    # pika's line per returned message is dropped too: the flood this replaces.
+    assert len(warnings) == 2, warnings  # the exchange's missing argument, then the key once
+    assert "without the alternate-exchange argument" in warnings[0]
+    assert "rabbitmqctl set_policy" in warnings[0]
+    assert TRACKLIST_PROCESSED in warnings[1]
     with Session(migrated_engine) as session:
         rows = session.scalars(select(OutboxEvent)).all()
         assert all(row.sent_at is None and row.next_attempt_at is not None for row in rows)
         assert all("UnroutableError" in (row.last_error or "") for row in rows)
     assert relay.run_once() == 0  # not due yet: no busy loop on unroutable rows
 
-    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
-    channel = connection.channel()
     queue = channel.queue_declare(f"late_{exchange}", durable=True).method.queue
     channel.queue_bind(queue, exchange, routing_key="tracklist.*")
     try:
@@ -131,9 +268,9 @@ def test_unroutable_events_wait_and_go_out_once_a_queue_exists(
             session.execute(
                 update(OutboxEvent).values(next_attempt_at=utcnow() - timedelta(seconds=1))
             )
-        assert relay.run_once() == 2
+        assert relay.run_once() == 3
         relay.close()
-        assert len(_received(rabbitmq_url, queue)) == 2
+        assert len(_received(rabbitmq_url, queue)) == 3
     finally:
         channel.queue_delete(queue)
         connection.close()

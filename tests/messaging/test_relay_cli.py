@@ -11,6 +11,7 @@ from pathlib import Path
 import pika
 import pytest
 
+from messaging.topology import declare_events_exchange, delete_events_exchange
 from store.db import make_engine, make_session_factory, session_scope
 from store.migrate import upgrade
 from store.outbox import add_event
@@ -47,8 +48,8 @@ def test_relay_once_publishes_pending_events(
     engine.dispose()
     exchange = f"cli_{uuid.uuid4().hex[:8]}"
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    assert declare_events_exchange(connection, exchange)  # as the service declares it
     channel = connection.channel()
-    channel.exchange_declare(exchange, exchange_type="topic", durable=True)
     queue = channel.queue_declare("", exclusive=True).method.queue
     channel.queue_bind(queue, exchange, routing_key="tracklist.#")
     try:
@@ -58,7 +59,7 @@ def test_relay_once_publishes_pending_events(
         method, _properties, _body = channel.basic_get(queue, auto_ack=True)
         assert method is not None
     finally:
-        channel.exchange_delete(exchange)
+        delete_events_exchange(channel, exchange)
         connection.close()
 
 

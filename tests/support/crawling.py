@@ -27,7 +27,10 @@ def crawl_env(base_url: str, database_url: str, redis_url: str, **extra: str) ->
     return env
 
 
-def _command(spider: str, args: tuple[str, ...], settings: dict[str, str] | None) -> list[str]:
+def spider_command(
+    spider: str, args: tuple[str, ...] = (), settings: dict[str, str] | None = None
+) -> list[str]:
+    """``python -m scrapy crawl SPIDER -a ARG... -s K=V...`` with a private budget namespace."""
     command = [sys.executable, "-m", "scrapy", "crawl", spider]
     for arg in args:
         command += ["-a", arg]
@@ -50,7 +53,7 @@ def run_spider(
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
     """``scrapy crawl SPIDER -a ARG... -s K=V...`` from the project root; output captured."""
-    command = _command(spider, args, settings)
+    command = spider_command(spider, args, settings)
     return subprocess.run(
         command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -64,7 +67,7 @@ def start_spider(
     The log goes to a file (``process.log_path``), never a pipe: nobody reads a pipe while
     the crawl runs, and a full one would block the crawler on its next log line.
     """
-    command = _command(spider, args, settings)
+    command = spider_command(spider, args, settings)
     log = tempfile.NamedTemporaryFile(prefix=f"{spider}-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     log.close()  # the child has its own descriptor

@@ -14,11 +14,21 @@ from types import TracebackType
 
 
 class TcpProxy:
-    """Forward 127.0.0.1:<port> to ``target``; ``cut()`` / ``restore()`` the link."""
+    """Forward ``listen_host``:<port> to ``target``; ``cut()`` / ``restore()`` the link.
 
-    def __init__(self, target_host: str, target_port: int) -> None:
+    ``listen_port`` 0 takes any free port; a fixed one lets hosts on a test network reach a
+    service of this machine's loopback at its usual port on the bridge's address.
+    """
+
+    def __init__(
+        self,
+        target_host: str,
+        target_port: int,
+        listen_host: str = "127.0.0.1",
+        listen_port: int = 0,
+    ) -> None:
         self.target = (target_host, target_port)
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener = socket.create_server((listen_host, listen_port), backlog=128)
         self.port: int = self._listener.getsockname()[1]
         self._cut = threading.Event()
         self._closed = threading.Event()

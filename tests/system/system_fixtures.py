@@ -32,6 +32,7 @@ from config.settings import load_settings
 from crawler.localsite import LocalSite, robots_txt
 from crawler.localsite.synthetic import add_distinct_tracklists
 from messaging.consumers import Topology
+from messaging.topology import declare_events_exchange
 from store.crawl_queue import CrawlQueue
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade
@@ -113,8 +114,8 @@ def system(
     broker = urlsplit(rabbitmq_url)
     exchange = f"system_{uuid.uuid4().hex[:8]}"
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    assert declare_events_exchange(connection, exchange)  # as the service declares it
     channel = connection.channel()
-    channel.exchange_declare(exchange, exchange_type="topic", durable=True)
     consumer_queue = channel.queue_declare(f"q_{exchange}", durable=True).method.queue
     channel.queue_bind(consumer_queue, exchange, routing_key="tracklist.#")
     with (
