@@ -59,6 +59,7 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         ProblemType("forbidden", "Forbidden", 403),
         ProblemType("not-found", "Not found", 404),
         ProblemType("method-not-allowed", "Method not allowed", 405),
+        ProblemType("request-timeout", "Request timeout", 408),
         ProblemType("conflict", "Conflict", 409),
         ProblemType("payload-too-large", "Payload too large", 413),
         ProblemType("unsupported-media-type", "Unsupported media type", 415),

@@ -4,19 +4,26 @@
    entries (default 1,000,000) with COPY: ``entries / 20`` tracklists of 20 tracks each,
    ``entries / 2`` catalogue tracks, ``entries / 100`` DJs and ``entries / 200`` events, with
    made-up names plus a few real ones ("Carl Cox", "Tiësto"...) (see ``bench/api_load.py``).
-2. Starts ``tracklists serve`` (gunicorn gthread) on it, and a minimal Flask JSON app under the
-   same gunicorn settings; drives both with wrk (``--connections``, default 32) on a cached
-   ``GET /tracklist/{id}``, a cached search and the minimal app's one route, alternating
-   target and minimal app for ``--rounds`` runs each (this machine's speed drifts within a
-   minute); prints the median req/s, p99 and ratio to the minimal app in the same rounds.
-   Goals: >= 50% of the minimal app, p99 <= 50 ms. Two
+2. Starts ``tracklists serve`` (gunicorn, ``api.gunicorn_worker.BufferingWorker``) on it, and a
+   minimal Flask JSON app under the same gunicorn settings; drives both with wrk
+   (``--connections``, default 32) on a cached ``GET /tracklist/{id}``, a cached search and the
+   minimal app's one route, alternating target and minimal app for ``--rounds`` runs each (this
+   machine's speed drifts within a minute); prints the median req/s, p99 and ratio to the
+   minimal app in the same rounds. Goals: >= 50% of the minimal app, p99 <= 50 ms. Two
    references show what every request costs before any endpoint work: ``GET /health`` (not
    rate-limited) and ``GET /cue/formats`` (rate-limited, a marshmallow dump, no database or cache).
-3. Sends distinct, misspelled searches one at a time (each a cache miss) and prints p50/p95 per
+   A third shows what the worker class costs: the minimal app under it against the same app
+   under gunicorn's plain gthread worker.
+3. Slow clients (``bench/slow_clients.py``): the p99 of the cached ``GET /tracklist/{id}``, one
+   request after another, idle and with ``--slow-connections`` (default 64) trickling their
+   headers or body; goal: within 2x of idle. Then how long the server kept those connections
+   (``TRACKLIST_API_CLIENT_TIMEOUT``, ``--client-timeout``) and whether it answered 408.
+4. Sends distinct, misspelled searches one at a time (each a cache miss) and prints p50/p95 per
    search type. Goal: p95 <= 25 ms.
 
-Usage: ``uv run python bench/api.py [--entries 1000000] [--duration 5] [--rounds 3]``. Needs wrk
-(``apt-get install wrk``), PostgreSQL and Redis on 127.0.0.1 (as the tests do).
+Usage: ``uv run python bench/api.py [--entries 1000000] [--duration 5] [--rounds 3]
+[--slow-connections 64] [--client-timeout 15]``. Needs wrk (``apt-get install wrk``),
+PostgreSQL and Redis on 127.0.0.1 (as the tests do).
 """
 
 from __future__ import annotations
@@ -43,9 +50,11 @@ from urllib.parse import urlencode
 
 import redis
 from api_load import load
+from slow_clients import measure as measure_slow_clients
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from config.settings import Settings
 from store.db import make_engine
 from store.migrate import upgrade
 
@@ -210,6 +219,13 @@ def main() -> None:
     )
     parser.add_argument("--queries", type=int, default=300, help="searches per type for p95")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--slow-connections", type=int, default=64)
+    parser.add_argument(
+        "--client-timeout",
+        type=float,
+        default=Settings.model_fields["api_client_timeout"].default,
+        help="TRACKLIST_API_CLIENT_TIMEOUT for the run (seconds)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install wrk)")
@@ -244,12 +260,11 @@ def main() -> None:
 
 def _run(args: argparse.Namespace, database_url: str, prefix: str, data: dict[str, Any]) -> None:
     from cli.serve import gunicorn_argv
-    from config.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "minimal_app.py").write_text(MINIMAL_APP)
-        api_port, minimal_port = _free_port(), _free_port()
+        api_port, minimal_port, gthread_port = _free_port(), _free_port(), _free_port()
         env = {
             **os.environ,
             "TRACKLIST_ENVIRONMENT": "test",
@@ -263,6 +278,7 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str, data: dict[st
             "TRACKLIST_API_WORKERS": str(args.workers),
             "TRACKLIST_API_LOG_LEVEL": "warning",
             "TRACKLIST_API_RATE_LIMIT_ANONYMOUS": "100000000/minute",
+            "TRACKLIST_API_CLIENT_TIMEOUT": str(args.client_timeout),
             "PROMETHEUS_MULTIPROC_DIR": str(work / "prometheus"),
         }
         (work / "prometheus").mkdir()
@@ -273,8 +289,17 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str, data: dict[st
             api_log_level="warning",
         )
         minimal_argv = [*gunicorn_argv(settings)[:-1], "--chdir", str(work), "minimal_app:app"]
+        gthread_settings = settings.model_copy(update={"api_port": gthread_port})
+        gthread_argv = [
+            *gunicorn_argv(gthread_settings)[:-1],
+            "--chdir",
+            str(work),
+            "minimal_app:app",
+        ]
+        worker_class = minimal_argv[minimal_argv.index("--worker-class") + 1]
+        gthread_argv[gthread_argv.index(worker_class)] = "gthread"
         print(
-            f"gunicorn gthread: {args.workers} workers x {settings.api_threads} threads; "
+            f"gunicorn {worker_class}: {args.workers} workers x {settings.api_threads} threads; "
             f"wrk {args.connections} connections, {args.duration} s runs, "
             f"{args.rounds} rounds alternating with the minimal app (medians)",
             flush=True,
@@ -282,8 +307,17 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str, data: dict[st
         serve = [sys.executable, "-m", "cli", "serve"]
         with (
             gunicorn(minimal_argv, env, work, minimal_port, "/hello") as minimal,
+            gunicorn(gthread_argv, env, work, gthread_port, "/hello") as gthread,
             gunicorn(serve, env, work, api_port, "/health") as api,
         ):
+            # What the worker class itself costs, against gunicorn's plain gthread worker.
+            _compare(
+                "minimal app vs under gthread",
+                f"{minimal}/hello",
+                f"{gthread}/hello",
+                args,
+                goal=False,
+            )
             # References: what the app costs before any endpoint work (no goal applies).
             targets = {
                 "GET /health (not rate-limited)": (f"{api}/health", False),
@@ -296,6 +330,13 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str, data: dict[st
             }
             for label, (url, goal) in targets.items():
                 _compare(label, url, f"{minimal}/hello", args, goal=goal)
+            measure_slow_clients(
+                f"{api}{PREFIX}/tracklist/{data['tracklist_id']}",
+                connections=args.slow_connections,
+                requests=2000,
+                trickle=1.0,
+                wait=args.client_timeout + 10,
+            )
             latencies = search_latencies(api, data, args.queries, random.Random(11))
         for kind, values in latencies.items():
             p95 = _percentile(values, 95)

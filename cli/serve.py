@@ -1,6 +1,27 @@
-"""``tracklists serve``: the API under gunicorn (gthread workers), configured from TRACKLIST_*.
+"""``tracklists serve``: the API under gunicorn, configured from TRACKLIST_*.
 
 For development, ``flask --app api run`` serves the same app with the reloader.
+
+Slow clients (issue 16). gunicorn's gthread worker gives a connection to a thread as soon as a
+byte arrives, and the thread reads headers and body at the client's pace with no deadline: with
+64 connections trickling a body, every other request timed out and none of them was closed after
+40 s. None of gunicorn's settings bounds that read: ``--timeout`` is the worker's heartbeat (the
+gthread event loop keeps beating while its threads are stuck), ``--keep-alive`` covers idle
+kept-alive connections only, gunicorn 27's 5-second wait for a first byte hands a connection
+back to the poller only while it has sent nothing, and ``--worker-connections`` is a cap, not a
+deadline. The worker class is therefore :class:`api.gunicorn_worker.BufferingWorker`: gthread
+whose threads read a request without waiting and hand it back to the event loop while it is
+incomplete, which answers ``408`` and closes a client that has not sent it all within
+``TRACKLIST_API_CLIENT_TIMEOUT`` seconds, and lingers on closing connections without blocking
+(gunicorn's own close blocks its event loop up to 2 s per client that does not close its end). A
+slow client costs a socket, not a thread, and ``tracklists serve`` survives alone, without a
+buffering proxy in front. Its cost per request is a few percent of CPU time (``bench/api.py``
+prints its throughput against plain gthread). Alternatives weighed: the gevent worker (a
+greenlet per connection, but monkey-patched psycopg, redis and SQLAlchemy pools, and still no
+deadline), an ASGI server with a WSGI adapter (a2wsgi starts the app in a thread once the
+headers are in and reads the body from there), reading requests in gthread's event loop (each
+``recv`` there gives up the GIL and may wait a switch interval to get it back, holding up every
+connection: 16% less throughput), or only a proxy in front (the API alone still falls over).
 """
 
 from __future__ import annotations
@@ -24,7 +45,7 @@ def gunicorn_argv(settings: Settings) -> list[str]:
         "-m",
         "gunicorn",
         "--worker-class",
-        "gthread",
+        "api.gunicorn_worker.BufferingWorker",
         "--workers",
         str(settings.api_workers),
         "--threads",

@@ -70,6 +70,10 @@ class Settings(BaseModel):
     # worker can hold most kept-alive connections while the other idles.
     api_reuse_port: bool = True
     api_max_content_length: int = Field(1_048_576, ge=1024)
+    # Seconds a client has to send a whole request (headers and body) once it starts; then it
+    # gets a 408 and is closed. Requests are read by the worker's event loop (api.gunicorn_worker),
+    # so a slow client holds no thread meanwhile, only a socket and its buffered bytes.
+    api_client_timeout: float = Field(15, gt=0, le=600)
     api_trusted_proxies: int = Field(0, ge=0, le=10)
     api_rate_limit_anonymous: str = "60/minute"
     api_rate_limit_authenticated: str = "600/minute"

@@ -81,7 +81,12 @@ def test_gunicorn_command_line() -> None:
     argv = gunicorn_argv(settings)
     assert argv[-1] == "api:create_app()"
     joined = " ".join(argv)
-    for part in ("--worker-class gthread", "--workers 3", "--threads 4", "--bind 127.0.0.1:9123"):
+    for part in (
+        "--worker-class api.gunicorn_worker.BufferingWorker",
+        "--workers 3",
+        "--threads 4",
+        "--bind 127.0.0.1:9123",
+    ):
         assert part in joined
     assert "--preload" not in argv
     assert "--no-control-socket" in argv
