@@ -149,7 +149,7 @@ def stats() -> dict[str, Any]:
 @require_role("admin")
 @bp.response(200, CacheClearedSchema)
 def clear_cache() -> dict[str, Any]:
-    """Delete every cached response (not rate-limit counters, the token blocklist or queues)."""
+    """Delete every cached response (not rate-limit counters, token checks or queues)."""
     if redis_store.client is None:
         return {"deleted": 0, "redis": "disabled"}
     try:

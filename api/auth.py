@@ -1,18 +1,28 @@
-"""``{prefix}/auth``: exchange credentials for tokens, refresh, log out, who am I."""
+"""``{prefix}/auth``: exchange credentials for tokens, refresh, log out, who am I.
+
+Tokens minted from an API key carry its prefix (claim ``key``), and so do the access tokens
+refreshed from them: revoking the key refuses them all (:mod:`api.security`).
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token, get_jwt
 
+from api import ratelimit
 from api.errors import ApiProblem
 from api.extensions import db, settings
 from api.openapi import Blueprint
-from api.security import require_refresh, require_role, revoke
-from service.accounts import authenticate_api_key, authenticate_password
+from api.security import auth_states, current_role, require_refresh, require_role
+from service.accounts import api_key_prefix, authenticate_api_key, authenticate_password
+from service.token_standing import logout as revoke_tokens
 from store.models import User
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__, description="Tokens: log in with a password or an API key.")
 
@@ -61,19 +71,28 @@ class IdentitySchema(ma.Schema):
 def issue_token(credentials: dict[str, str]) -> dict[str, Any]:
     """Log in: username and password, or an API key → access and refresh tokens."""
     session = db.session
+    key_prefix = None
     if "api_key" in credentials:
         user = authenticate_api_key(session, credentials["api_key"])
+        key_prefix = api_key_prefix(credentials["api_key"])
         failure = "the API key is unknown or revoked"
     else:
-        user = authenticate_password(session, credentials["username"], credentials["password"])
+        username = credentials["username"]
+        ratelimit.check_account(username)
+        user = authenticate_password(session, username, credentials["password"])
+        if user is None:
+            ratelimit.login_failed(username)
+        else:
+            ratelimit.login_succeeded(username)
         failure = "wrong user name or password"
     if user is None:
         raise ApiProblem(401, failure, kind="invalid-credentials")
     session.commit()  # the API key's last_used_at
-    refresh_token = create_refresh_token(str(user.id), additional_claims=_claims(user))
+    claims = _claims(user, key_prefix)
+    refresh_token = create_refresh_token(str(user.id), additional_claims=claims)
     refresh_jti = decode_token(refresh_token)["jti"]
     return {
-        **_access(user, refresh_jti),
+        **_access(user, refresh_jti, key_prefix),
         "refresh_token": refresh_token,
     }
 
@@ -87,7 +106,8 @@ def refresh() -> dict[str, Any]:
     user = db.session.get(User, int(claims["sub"]))
     if user is None or not user.is_active:
         raise ApiProblem(401, "the user no longer exists or is disabled", kind="invalid-token")
-    return _access(user, str(claims["jti"]))
+    key = claims.get("key")
+    return _access(user, str(claims["jti"]), key if isinstance(key, str) else None)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -96,28 +116,37 @@ def refresh() -> dict[str, Any]:
 def logout() -> None:
     """Revoke this access token and the refresh token issued with it."""
     claims = get_jwt()
-    revoke(str(claims["jti"]), float(claims["exp"]))
+    expiries = {str(claims["jti"]): _moment(float(claims["exp"]))}
     if isinstance(claims.get("rjti"), str):
         # The refresh token's own expiry is not in the access token; its lifetime bounds it.
-        revoke(claims["rjti"], float(claims["iat"]) + _refresh_seconds())
+        expiries[claims["rjti"]] = _moment(float(claims["iat"]) + _refresh_seconds())
+    changes = revoke_tokens(db.session, expiries)
+    db.session.commit()
+    if not auth_states().publish(changes):
+        # Recorded in the database, which a cache miss reads; only an entry cached before
+        # this logout can still answer, for at most TRACKLIST_AUTH_CACHE_SECONDS.
+        logger.warning("logout recorded, but Redis could not be told")
 
 
 @bp.route("/whoami", methods=["GET"])
 @require_role("reader")
 @bp.response(200, IdentitySchema)
 def whoami() -> dict[str, Any]:
-    """The user and role the presented access token stands for."""
+    """The user the presented access token stands for, and the role it has now."""
     claims = get_jwt()
-    return {"user_id": claims["sub"], "username": claims.get("name", ""), "role": claims["role"]}
+    return {"user_id": claims["sub"], "username": claims.get("name", ""), "role": current_role()}
 
 
-def _claims(user: User) -> dict[str, Any]:
-    return {"role": user.role, "name": user.username}
+def _claims(user: User, key_prefix: str | None) -> dict[str, Any]:
+    claims: dict[str, Any] = {"role": user.role, "name": user.username}
+    if key_prefix is not None:
+        claims["key"] = key_prefix
+    return claims
 
 
-def _access(user: User, refresh_jti: str) -> dict[str, Any]:
+def _access(user: User, refresh_jti: str, key_prefix: str | None) -> dict[str, Any]:
     token = create_access_token(
-        str(user.id), additional_claims={**_claims(user), "rjti": refresh_jti}
+        str(user.id), additional_claims={**_claims(user, key_prefix), "rjti": refresh_jti}
     )
     return {
         "access_token": token,
@@ -125,6 +154,10 @@ def _access(user: User, refresh_jti: str) -> dict[str, Any]:
         "expires_in": settings().jwt_access_token_minutes * 60,
         "role": user.role,
     }
+
+
+def _moment(epoch_seconds: float) -> datetime:
+    return datetime.fromtimestamp(epoch_seconds, UTC)
 
 
 def _refresh_seconds() -> int:

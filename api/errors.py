@@ -165,8 +165,16 @@ def handle_http_exception(error: HTTPException) -> Response:
         return problem_response(status, f"invalid input: {fields}", headers=headers, errors=errors)
     detail = data.get("message") or _routing_detail(error) or error.description
     if status == 429:
-        detail = f"rate limit exceeded ({detail}); retry after Retry-After seconds"
+        detail = f"rate limit exceeded ({detail}){_retry_after_text(headers.get('Retry-After'))}"
     return problem_response(status, detail, headers=headers)
+
+
+def _retry_after_text(retry_after: str | None) -> str:
+    """``"; retry after 12 seconds"`` for a ``Retry-After`` in seconds, else nothing."""
+    if retry_after is None or not (retry_after.isascii() and retry_after.isdigit()):
+        return ""
+    seconds = int(retry_after)
+    return f"; retry after {seconds} second{'' if seconds == 1 else 's'}"
 
 
 def _routing_detail(error: HTTPException) -> str | None:

@@ -3,12 +3,13 @@
 - :data:`db`: the SQLAlchemy engine (one per app, so one per gunicorn worker) and a session
   per request (``db.session``), closed when the request ends;
 - :data:`redis_store`: the Redis client, or ``None`` when Redis was unreachable at start-up
-  (embedded mode: rate limits and the token blocklist then live in the process);
+  (embedded mode: rate limits then live in the process, token checks ask the database);
 - :data:`jwt`: flask-jwt-extended (its callbacks are set up in :mod:`api.security`).
 
 Redis keys all start with ``TRACKLIST_CACHE_KEY_PREFIX``; below it, ``cache:`` holds response
-caches (what ``POST /admin/cache/clear`` deletes), ``jwt:revoked:`` the token blocklist and
-``limits:`` the rate-limit counters.
+caches (what ``POST /admin/cache/clear`` deletes), ``auth:`` the cache of token standings
+(:mod:`store.auth_states`), ``login:`` the per-account login delays and ``limits:`` the
+rate-limit counters.
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ class RedisStore:
             client.ping()
         except redis.RedisError as exc:
             logger.warning(
-                "Redis at %s is unreachable (%s): rate limits and the token blocklist are kept "
-                "in this process only (embedded mode)",
+                "Redis at %s is unreachable (%s): rate limits are kept in this process only and "
+                "tokens are checked against the database (embedded mode)",
                 _safe_url(config.effective_redis_url),
                 exc,
             )

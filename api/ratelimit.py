@@ -7,6 +7,13 @@ user, wherever they come from). ``POST /auth/token`` also has its own, smaller p
 against password guessing (``TRACKLIST_API_RATE_LIMIT_LOGIN``). Over a limit: 429
 problem+json with ``Retry-After``, rounded up so that waiting it is always enough.
 
+Login is also slowed per account, over every address (:mod:`store.login_delays`): after
+``TRACKLIST_API_LOGIN_FAILURES_BEFORE_DELAY`` failed passwords in a row, each further failure
+makes the account's next attempt wait 1, 2, 4... seconds (up to
+``TRACKLIST_API_LOGIN_DELAY_MAX_SECONDS``), answered with 429 and ``Retry-After``; a success
+resets it. A delay, never a lockout: guesses spread over many addresses are slowed, the user's
+right password works once the wait is over.
+
 The client IP is the TCP peer unless ``TRACKLIST_API_TRUSTED_PROXIES`` says how many proxies
 set ``X-Forwarded-For`` (ProxyFix in :func:`api.create_app`), so a forged header gains nothing.
 Counters live in Redis, shared by every worker; without Redis (embedded mode, or Redis
@@ -35,12 +42,15 @@ from werkzeug.exceptions import TooManyRequests
 
 from api.extensions import SETTINGS_KEY, redis_store
 from config.settings import Settings
+from store.login_delays import LoginDelays
 from store.rate_counters import RateCounters, Refusal
 
 # Monitoring must never be throttled.
 EXEMPT_ENDPOINTS = frozenset({"health.health", "metrics.metrics"})
 LOGIN_ENDPOINT = "auth.issue_token"
 _COUNTERS_KEY = "tracklists.rate_counters"
+_DELAYS_KEY = "tracklists.login_delays"
+ACCOUNT_LIMIT = "failed logins for this account"
 
 
 def token_subject() -> str | None:
@@ -86,7 +96,35 @@ def init_app(app: Flask) -> None:
     app.extensions[_COUNTERS_KEY] = RateCounters(
         client, key_prefix=f"{config.cache_key_prefix}limits"
     )
+    app.extensions[_DELAYS_KEY] = LoginDelays(
+        client,
+        f"{config.cache_key_prefix}login:",
+        free_failures=config.api_login_failures_before_delay,
+        max_seconds=config.api_login_delay_max_seconds,
+    )
     app.before_request(check_limits)
+
+
+def check_account(username: str) -> None:
+    """Raise 429 (with ``Retry-After``) while ``username`` must wait after failed logins."""
+    wait = _delays().wait_seconds(username)
+    if wait > 0:
+        raise TooManyRequests(description=ACCOUNT_LIMIT, retry_after=wait)
+
+
+def login_failed(username: str) -> None:
+    """Count a wrong password for ``username`` (it may make the next attempt wait)."""
+    _delays().failed(username)
+
+
+def login_succeeded(username: str) -> None:
+    """End ``username``'s run of failed logins."""
+    _delays().succeeded(username)
+
+
+def _delays() -> LoginDelays:
+    delays: LoginDelays = current_app.extensions[_DELAYS_KEY]
+    return delays
 
 
 def check_limits() -> None:

@@ -14,14 +14,18 @@ Use on views, directly under ``@blp.route`` so the check runs before input parsi
 
 Every failure (no token, malformed, wrong signature or algorithm, expired, revoked, refresh
 token used as access token) answers 401 problem+json; a valid token with too low a role 403.
+
+A signed token must also still *stand* (:mod:`service.token_standing`): not logged out, its API
+key (claim ``key``, tokens minted from a key) not revoked, its user active. The database holds
+those facts; Redis caches them (one ``MGET`` per request), and the changes publish their new
+answer there at once. The role a request gets is the lower of the token's and the user's
+current one: a demotion applies at once, a promotion at the next refresh.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-import threading
-import time
 from collections.abc import Callable
 from copy import deepcopy
 from datetime import timedelta
@@ -29,13 +33,17 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 import redis
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, g
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api.errors import ApiProblem, problem_response
-from api.extensions import SETTINGS_KEY, jwt, redis_store
+from api.extensions import SETTINGS_KEY, db, jwt, redis_store
 from config.settings import ConfigError, Settings
-from store.models import ROLES
+from service.token_standing import TokenFacts, standing
+from store.auth_states import AuthStates, forget_legacy, legacy_revocations
+from store.models import ROLES, utcnow
+from store.revocations import revoke_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +51,7 @@ ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
 ISSUER = "tracklist-service"
 # Documented on every protected operation of the OpenAPI description.
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+_STATES_KEY = "tracklists.auth_states"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -58,8 +67,7 @@ def require_role(role: str = "reader") -> Callable[[Callable[P, R]], Callable[P,
         @wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             verify_jwt_in_request()
-            granted = get_jwt().get("role")
-            if ROLE_RANK.get(granted if isinstance(granted, str) else "", 0) < needed:
+            if ROLE_RANK.get(current_role(), 0) < needed:
                 raise ApiProblem(403, f"this needs the {role} role", kind="forbidden")
             return view(*args, **kwargs)
 
@@ -79,6 +87,16 @@ def require_refresh(view: Callable[P, R]) -> Callable[P, R]:
 
     _mark(wrapper, "refresh")
     return wrapper
+
+
+def current_role() -> str:
+    """The role of this request: the lower of its access token's and the user's current one."""
+    claimed = get_jwt().get("role")
+    granted = claimed if isinstance(claimed, str) and claimed in ROLE_RANK else ""
+    current: str | None = g.get("token_user_role")
+    if current in ROLE_RANK and ROLE_RANK[current] < ROLE_RANK.get(granted, 0):
+        return current
+    return granted
 
 
 def access_rule(view: Callable[..., Any]) -> str | None:
@@ -132,69 +150,64 @@ def init_app(app: Flask) -> None:
         JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=config.jwt_refresh_token_days),
     )
     jwt.init_app(app)
-    app.extensions["tracklists.blocklist"] = _MemoryBlocklist()
+    with app.app_context():
+        client = redis_store.client
+    app.extensions[_STATES_KEY] = AuthStates(
+        client, f"{config.cache_key_prefix}auth:", config.auth_cache_seconds
+    )
+    if client is not None:
+        with app.app_context():
+            _adopt_legacy_blocklist(client, config.cache_key_prefix)
 
 
-def revoke(jti: str, expires_at: float) -> None:
-    """Put a token id on the blocklist until the token would have expired anyway."""
-    ttl = max(1, int(expires_at - time.time()) + 1)
-    client = redis_store.client
-    if client is None:
-        _memory_blocklist().add(jti, ttl)
-        return
+def _adopt_legacy_blocklist(client: redis.Redis, key_prefix: str) -> None:
+    """Move logouts of the former Redis-only blocklist into ``revoked_tokens`` (upgrades).
+
+    Every worker tries at start; one commits, the others find the rows there or collide and
+    leave it to it. Until it has run, those tokens would be accepted again.
+    """
     try:
-        client.set(redis_store.key("jwt", "revoked", jti), "1", ex=ttl)
-    except redis.RedisError as exc:
-        raise _unavailable(exc) from None
+        found = legacy_revocations(client, key_prefix)
+        if not found:
+            return
+        now = utcnow()
+        revoke_tokens(db.session, {jti: now + timedelta(seconds=ttl) for jti, ttl in found.items()})
+        db.session.commit()
+        forget_legacy(client, key_prefix, list(found))
+        logger.info("moved %d revoked token ids from Redis into the database", len(found))
+    except IntegrityError:
+        db.session.rollback()  # another worker moved them at the same moment
+    except (redis.RedisError, OperationalError) as exc:
+        logger.warning("could not move the former token blocklist into the database: %s", exc)
 
 
-def is_revoked(*jtis: str) -> bool:
-    """True when any of these token ids is on the blocklist."""
-    client = redis_store.client
-    if client is None:
-        return any(_memory_blocklist().contains(jti) for jti in jtis)
-    try:
-        found = client.exists(*(redis_store.key("jwt", "revoked", jti) for jti in jtis))
-    except redis.RedisError as exc:
-        # Failing open would accept revoked tokens while Redis is down; refuse instead.
-        raise _unavailable(exc) from None
-    return bool(found)
-
-
-def _unavailable(exc: Exception) -> ApiProblem:
-    logger.error("token blocklist unavailable: %s", exc)
-    return ApiProblem(503, "the token blocklist is unavailable; try again shortly")
-
-
-def _memory_blocklist() -> _MemoryBlocklist:
-    blocklist: _MemoryBlocklist = current_app.extensions["tracklists.blocklist"]
-    return blocklist
-
-
-class _MemoryBlocklist:
-    """The blocklist of one process, used only when Redis is unreachable (embedded mode)."""
-
-    def __init__(self) -> None:
-        self._expiry: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def add(self, jti: str, ttl: int) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._expiry = {key: at for key, at in self._expiry.items() if at > now}
-            self._expiry[jti] = now + ttl
-
-    def contains(self, jti: str) -> bool:
-        with self._lock:
-            return self._expiry.get(jti, 0.0) > time.monotonic()
+def auth_states() -> AuthStates:
+    """The current app's cache of token standings (publish changes to it after commit)."""
+    states: AuthStates = current_app.extensions[_STATES_KEY]
+    return states
 
 
 @jwt.token_in_blocklist_loader
 def _token_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
+    # Called by flask-jwt-extended for every access and refresh token it verifies.
     jtis = [str(payload["jti"])]
     if isinstance(payload.get("rjti"), str):
         jtis.append(payload["rjti"])
-    return is_revoked(*jtis)
+    key = payload.get("key")
+    try:
+        user_id = int(payload["sub"])
+    except (KeyError, TypeError, ValueError):
+        g.auth_refusal = "the token names no user"
+        g.auth_refusal_kind = "invalid-token"
+        return True
+    facts = TokenFacts(user_id, tuple(jtis), key if isinstance(key, str) else None)
+    verdict = standing(lambda: db.session, auth_states(), facts)
+    if verdict.refusal is not None:
+        g.auth_refusal = verdict.refusal
+        g.auth_refusal_kind = "revoked-token" if verdict.revoked else "invalid-token"
+        return True
+    g.token_user_role = verdict.role
+    return False
 
 
 @jwt.unauthorized_loader
@@ -221,9 +234,9 @@ def _expired_token(_header: dict[str, Any], _payload: dict[str, Any]) -> Respons
 
 @jwt.revoked_token_loader
 def _revoked_token(_header: dict[str, Any], _payload: dict[str, Any]) -> Response:
-    return problem_response(
-        401, "the token has been revoked", kind="revoked-token", headers=_challenge()
-    )
+    detail = g.get("auth_refusal") or "the token has been revoked"
+    kind = g.get("auth_refusal_kind") or "revoked-token"
+    return problem_response(401, detail, kind=kind, headers=_challenge())
 
 
 @jwt.needs_fresh_token_loader

@@ -2,6 +2,11 @@
 
 Passwords are read from a hidden prompt or, for scripts, from standard input
 (``--password-stdin``), never from the command line where ``ps`` would show them.
+
+Revoking a key, disabling a user or changing a role applies to the tokens already issued: the
+change is committed, then published to the API's Redis (the token check's cache), so it holds
+at the API's next request. When Redis cannot be reached, the command says so: the database
+holds the change, and the API sees it within ``TRACKLIST_AUTH_CACHE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -11,11 +16,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+import redis
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from cli.common import settings_or_exit
-from service.accounts import AccountError, create_api_key, create_user, list_users, revoke_api_key
+from service.accounts import (
+    AccountError,
+    create_api_key,
+    create_user,
+    list_users,
+    revoke_api_key,
+    set_user_active,
+    set_user_role,
+)
+from service.token_standing import key_changes, user_changes
+from store.auth_states import AuthStates
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import ROLES
 
@@ -35,6 +51,24 @@ def _session() -> Iterator[Session]:
         raise click.ClickException(f"cannot use {where}: {first_line}") from None
     finally:
         engine.dispose()
+
+
+def _publish(changes: dict[str, str]) -> None:
+    """Tell the API's token check about committed changes (see the module docstring)."""
+    settings = settings_or_exit()
+    client = redis.Redis.from_url(
+        settings.effective_redis_url, socket_connect_timeout=2, socket_timeout=2
+    )
+    states = AuthStates(client, f"{settings.cache_key_prefix}auth:", settings.auth_cache_seconds)
+    try:
+        if not states.publish(changes):
+            click.echo(
+                "warning: Redis is unreachable; the API applies this within "
+                f"{settings.auth_cache_seconds} s (TRACKLIST_AUTH_CACHE_SECONDS)",
+                err=True,
+            )
+    finally:
+        client.close()
 
 
 @click.group()
@@ -71,6 +105,37 @@ def list_command() -> None:
         click.echo(f"{username}\t{role}\t{state}\t{keys} key(s)")
 
 
+@users.command("disable")
+@click.argument("username")
+def disable_user(username: str) -> None:
+    """Disable USERNAME: no login, and every token already issued is refused."""
+    with _session() as session:
+        changes = user_changes(set_user_active(session, username, active=False))
+    _publish(changes)
+    click.echo(f"disabled user {username}")
+
+
+@users.command("enable")
+@click.argument("username")
+def enable_user(username: str) -> None:
+    """Enable USERNAME again (tokens issued before are accepted again while unexpired)."""
+    with _session() as session:
+        changes = user_changes(set_user_active(session, username, active=True))
+    _publish(changes)
+    click.echo(f"enabled user {username}")
+
+
+@users.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+def change_role(username: str, role: str) -> None:
+    """Give USERNAME the role ROLE (a demotion holds at once, a promotion at the next refresh)."""
+    with _session() as session:
+        changes = user_changes(set_user_role(session, username, role))
+    _publish(changes)
+    click.echo(f"user {username} is now {role}")
+
+
 @click.group()
 def keys() -> None:
     """API keys (exchanged for tokens at POST /auth/token)."""
@@ -93,7 +158,8 @@ def create_key(username: str, name: str) -> None:
 @keys.command("revoke")
 @click.argument("prefix")
 def revoke_key(prefix: str) -> None:
-    """Revoke the key whose prefix (the part after ``tl_``) is PREFIX."""
+    """Revoke the key whose prefix (the part after ``tl_``) is PREFIX, and its tokens."""
     with _session() as session:
         revoke_api_key(session, prefix)
+    _publish(key_changes([prefix]))
     click.echo(f"revoked key {prefix}")

@@ -78,6 +78,13 @@ class Settings(BaseModel):
     api_rate_limit_anonymous: str = "60/minute"
     api_rate_limit_authenticated: str = "600/minute"
     api_rate_limit_login: str = "10/minute"
+    # Per account, over every address: after this many failed logins in a row, each further
+    # failure makes the next try wait 1, 2, 4... seconds up to the maximum (not a lockout).
+    api_login_failures_before_delay: int = Field(5, ge=0, le=1000)
+    api_login_delay_max_seconds: int = Field(300, ge=1, le=86400)
+    # How long Redis caches a token's standing (revoked? key revoked? user active, role?) read
+    # from the database; changes are published at once, this only bounds a missed publish.
+    auth_cache_seconds: int = Field(60, ge=1, le=3600)
     jwt_secret: str | None = None
     jwt_access_token_minutes: int = Field(15, ge=1, le=1440)
     jwt_refresh_token_days: int = Field(30, ge=1, le=365)

@@ -1,5 +1,9 @@
 """API users and API keys: creation, verification, revocation (no Flask; the CLI uses it too).
 
+Revoking a key, disabling a user or changing a role also ends or changes the tokens already
+issued: after the commit, publish :mod:`service.token_standing`'s ``key_changes`` /
+``user_changes`` so the token check's cache learns at once.
+
 Passwords and API keys are stored only as werkzeug scrypt hashes. An API key reads
 ``tl_<prefix>_<secret>``: the prefix finds the row, the hash verifies the whole key.
 Verification costs the same whether or not the user or prefix exists, so response times
@@ -107,6 +111,12 @@ def create_api_key(session: Session, username: str, name: str) -> NewApiKey:
     return NewApiKey(key=key, prefix=prefix, username=username, name=name.strip())
 
 
+def api_key_prefix(key: str) -> str | None:
+    """The prefix of a well-formed API key (what tokens minted from it name), else ``None``."""
+    match = _API_KEY.fullmatch(key)
+    return match["prefix"] if match is not None else None
+
+
 def authenticate_api_key(session: Session, key: str) -> User | None:
     """The active owner of this unrevoked key, else ``None``; records when it was last used."""
     match = _API_KEY.fullmatch(key)
@@ -134,3 +144,28 @@ def revoke_api_key(session: Session, prefix: str) -> ApiKey:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     return row
+
+
+def set_user_active(session: Session, username: str, active: bool) -> User:
+    """Enable or disable ``username``; raise :class:`AccountError` if unknown."""
+    user = _user(session, username)
+    user.is_active = active
+    session.flush()
+    return user
+
+
+def set_user_role(session: Session, username: str, role: str) -> User:
+    """Give ``username`` another role; raise :class:`AccountError` if unknown or bad role."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
+    user = _user(session, username)
+    user.role = role
+    session.flush()
+    return user
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AccountError(f"no user {username!r}")
+    return user

@@ -1,6 +1,6 @@
 """The service's tables as typed SQLAlchemy 2 models (see docs/schema.md)."""
 
-from store.models.accounts import ROLES, ApiKey, User
+from store.models.accounts import ROLES, ApiKey, RevokedToken, User
 from store.models.base import Base, utcnow
 from store.models.batches import BATCH_ITEM_STATUSES, BATCH_KINDS, BatchItem, BatchJob
 from store.models.catalogue import Dj, Source, Track
@@ -47,6 +47,7 @@ __all__ = [
     "Dj",
     "OutboxEvent",
     "ProcessedMessage",
+    "RevokedToken",
     "Source",
     "Track",
     "Tracklist",

@@ -1,4 +1,4 @@
-"""API users and their API keys (only hashes are stored)."""
+"""API users, their API keys (only hashes are stored) and revoked token ids."""
 
 from __future__ import annotations
 
@@ -39,3 +39,16 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_api_keys_user_id", user_id),)
+
+
+class RevokedToken(Base):
+    """A token id refused until ``expires_at``, when the token would have expired anyway.
+
+    The durable record of logouts; Redis only caches it (``store.auth_states``), so a Redis
+    that lost its data cannot let a logged-out token back in.
+    """
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # ix_revoked_tokens_expires_at

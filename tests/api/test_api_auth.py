@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import redis
-from api_helpers import PASSWORD, bearer
+from api_helpers import JWT_SECRET, PASSWORD, bearer, decode_claims
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from api import create_app
 from config.settings import ConfigError, Settings
 from service.accounts import AccountError, authenticate_password, create_user, revoke_api_key
+from store.auth_states import AuthStates
 from store.db import make_engine, make_session_factory, session_scope
-from store.models import ApiKey, User
+from store.models import ApiKey, RevokedToken, User
 
 TOKEN = "/api/v1/auth/token"
 WHOAMI = "/api/v1/auth/whoami"
@@ -132,19 +134,32 @@ def test_logout_revokes_access_and_refresh_tokens(
     assert client.get(WHOAMI, headers=bearer(other["access_token"])).status_code == 200
 
 
-def test_revocations_live_in_redis_with_the_token_lifetime(
+def test_revocations_live_in_the_database_with_the_token_lifetime(
     client: FlaskClient,
     login: Callable[[str], dict[str, Any]],
     redis_prefix: str,
     redis_server: Any,
+    store_sessions: Any,
 ) -> None:
     tokens = login("reader")
+    access = decode_claims(tokens["access_token"])
     client.post(LOGOUT, headers=bearer(tokens["access_token"]))
-    keys = sorted(redis_server.scan_iter(match=f"{redis_prefix}jwt:revoked:*"))
-    assert len(keys) == 2
-    ttls = sorted(redis_server.ttl(key) for key in keys)
-    assert 0 < ttls[0] <= 15 * 60 + 1
-    assert 15 * 60 < ttls[1] <= 30 * 86400 + 1
+    with store_sessions() as session:
+        rows = {
+            row.jti: row.expires_at
+            for row in session.scalars(
+                select(RevokedToken).where(RevokedToken.jti.in_([access["jti"], access["rjti"]]))
+            )
+        }
+    now = datetime.now(UTC)
+    assert set(rows) == {access["jti"], access["rjti"]}
+    assert 0 < (rows[access["jti"]] - now).total_seconds() <= 15 * 60 + 1
+    assert 15 * 60 < (rows[access["rjti"]] - now).total_seconds() <= 30 * 86400 + 1
+    # Redis is told at once (the fast path), as a cache entry with a short life.
+    for jti in rows:
+        key = f"{redis_prefix}auth:jti:{jti}"
+        assert redis_server.get(key) == b"revoked"
+        assert 0 < redis_server.ttl(key) <= 60
 
 
 @pytest.mark.parametrize(
@@ -210,12 +225,53 @@ def test_accounts_hash_passwords_and_check_input(migrated_engine: Any) -> None:
                 create_user(session, *args)
 
 
-def test_blocklist_failure_refuses_tokens_rather_than_accepting_them(
+def test_without_redis_the_database_answers_and_nothing_fails_open(
     app: Any, client: FlaskClient, login: Callable[[str], dict[str, Any]]
 ) -> None:
     tokens = login("reader")
-    # Redis goes away after start-up: revoked or not, the token cannot be checked.
-    app.extensions["tracklists.redis"] = redis.Redis(port=1, socket_connect_timeout=0.5)
-    response = client.get(WHOAMI, headers=bearer(tokens["access_token"]))
+    logged_out = login("reader")
+    assert client.post(LOGOUT, headers=bearer(logged_out["access_token"])).status_code == 204
+    # Redis goes away after start-up: the database still says which tokens stand.
+    app.extensions["tracklists.auth_states"] = AuthStates(
+        redis.Redis(port=1, socket_connect_timeout=0.5), "unused:", 60
+    )
+    assert client.get(WHOAMI, headers=bearer(tokens["access_token"])).status_code == 200
+    refused = client.get(WHOAMI, headers=bearer(logged_out["access_token"]))
+    assert refused.status_code == 401
+    assert refused.json["type"] == "urn:tracklists:problem:revoked-token"
+    # Neither Redis nor the database: nothing can say the token stands, so it is refused.
+    dead = Settings(
+        environment="test",
+        database_url="postgresql+psycopg://postgres@127.0.0.1:1/none",
+        redis_url="redis://127.0.0.1:1/0",
+        jwt_secret=JWT_SECRET,
+    )
+    response = create_app(dead).test_client().get(WHOAMI, headers=bearer(tokens["access_token"]))
     assert response.status_code == 503
     assert response.json["type"] == "urn:tracklists:problem:service-unavailable"
+
+
+def test_logouts_of_the_former_redis_blocklist_move_into_the_database(
+    api_settings: Settings,
+    login: Callable[[str], dict[str, Any]],
+    redis_prefix: str,
+    redis_server: Any,
+    store_sessions: Any,
+) -> None:
+    tokens = login("reader")
+    rjti = decode_claims(tokens["access_token"])["rjti"]
+    # What a logout wrote before revocations were kept in the database.
+    redis_server.set(f"{redis_prefix}jwt:revoked:{rjti}", "1", ex=3600)
+    client = create_app(api_settings).test_client()  # an upgraded worker starting
+    assert not redis_server.exists(f"{redis_prefix}jwt:revoked:{rjti}")
+    with store_sessions() as session:
+        row = session.get(RevokedToken, rjti)
+        assert row is not None
+        assert 3500 < (row.expires_at - datetime.now(UTC)).total_seconds() <= 3600
+    # Nothing of this test's left in Redis: the database answers.
+    leftovers = list(redis_server.scan_iter(match=f"{redis_prefix}*"))
+    if leftovers:
+        redis_server.unlink(*leftovers)
+    response = client.post(REFRESH, headers=bearer(tokens["refresh_token"]))
+    assert response.status_code == 401
+    assert response.json["type"] == "urn:tracklists:problem:revoked-token"
