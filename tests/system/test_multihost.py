@@ -232,6 +232,10 @@ def _start(
             60,
             lambda n=name: f"{n} up\n" + cluster.log_tail(n),
         )
+    site = env["TRACKLIST_SCRAPING_BASE_URL"]
+    _wait(
+        lambda: _answers(f"{site}/robots.txt"), 60, lambda: "site up\n" + cluster.log_tail("site")
+    )
     lb = network.hosts["lb"].address
     _wait(
         lambda: _answers(f"http://{lb}/health"),
