@@ -2,8 +2,10 @@
 
 - :data:`db`: the SQLAlchemy engine (one per app, so one per gunicorn worker) and a session
   per request (``db.session``), closed when the request ends;
-- :data:`redis_store`: the Redis client, or ``None`` when Redis was unreachable at start-up
-  (embedded mode: rate limits then live in the process, token checks ask the database);
+- :data:`redis_store`: the Redis client, or ``None`` when Redis was unreachable at the start of
+  an app on the embedded SQLite database (embedded mode: rate limits then live in the
+  process, token checks ask the database); on a shared database the client is kept and used
+  once Redis answers;
 - :data:`jwt`: flask-jwt-extended (its callbacks are set up in :mod:`api.security`).
 
 Redis keys all start with ``TRACKLIST_CACHE_KEY_PREFIX``; below it, ``cache:`` holds response
@@ -87,7 +89,14 @@ class RedisStore:
     """The app's Redis client and its key namespace."""
 
     def init_app(self, app: Flask) -> None:
-        """Connect and ping once; on failure log a warning and run without Redis."""
+        """Connect and ping once; what a failure means depends on the deployment.
+
+        On the embedded SQLite database (one host, ``tracklists up`` on a laptop) the app runs
+        without Redis. On a shared database it keeps the client: a replica that started while
+        Redis was away must not count rate limits and cache answers on its own for good, so it
+        treats Redis as down for now (every use falls back as during an outage) and uses it
+        as soon as it answers.
+        """
         config: Settings = app.extensions[SETTINGS_KEY]
         client = redis.Redis.from_url(
             config.effective_redis_url,
@@ -99,10 +108,20 @@ class RedisStore:
         try:
             client.ping()
         except redis.RedisError as exc:
+            where = _safe_url(config.effective_redis_url)
+            if not config.uses_embedded_database:
+                logger.warning(
+                    "Redis at %s is unreachable (%s): running as during a Redis outage "
+                    "(rate limits in this process, tokens checked against the database) "
+                    "until it answers",
+                    where,
+                    exc,
+                )
+                return
             logger.warning(
                 "Redis at %s is unreachable (%s): rate limits are kept in this process only and "
                 "tokens are checked against the database (embedded mode)",
-                _safe_url(config.effective_redis_url),
+                where,
                 exc,
             )
             client.close()

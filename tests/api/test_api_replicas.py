@@ -2,7 +2,8 @@
 
 What one replica made (a CUE file, a batch zip) downloads from the other byte for byte, and
 a logout on one is honoured by the other. Rate limits shared by two apps are proved in
-test_api_ratelimit.py (test_workers_share_counters_through_redis).
+test_api_ratelimit.py (test_workers_share_counters_through_redis), and here for a replica that
+started while Redis was down.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from api_helpers import PASSWORD, PREFIX, bearer
 from flask.testing import FlaskClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
+from support.private_redis import PrivateRedis, redis_server_available
 
 from api import create_app
 from config.settings import Settings
@@ -161,3 +163,31 @@ def test_a_logout_on_one_replica_is_honoured_by_the_other(
     refused = b.client.get(f"{PREFIX}/auth/whoami", headers=token)
     assert refused.status_code == 401
     assert refused.mimetype == "application/problem+json"
+
+
+def test_a_replica_started_while_redis_was_down_shares_its_state_once_redis_is_back(
+    api_settings: Settings, tmp_path: Path, make_user: Callable[..., str]
+) -> None:
+    """Not a replica on its own for good: once Redis answers, one allowance across replicas."""
+    redis_server_available()
+    late = PrivateRedis()  # not started yet: Redis is down when replica B starts
+    limit = 4
+    settings = api_settings.model_copy(
+        update={"redis_url": late.url, "api_rate_limit_authenticated": f"{limit}/hour"}
+    )
+    b = create_app(settings, storage_dir=tmp_path / "b").test_client()
+    late.start()
+    try:
+        a = create_app(settings, storage_dir=tmp_path / "a").test_client()
+        username = make_user("reader")
+        issued = a.post(f"{PREFIX}/auth/token", json={"username": username, "password": PASSWORD})
+        assert issued.status_code == 200, issued.json
+        headers = bearer(issued.json["access_token"])
+        answers = [
+            replica.get(f"{PREFIX}/auth/whoami", headers=headers).status_code
+            for replica in (a, b) * limit
+        ]
+        assert answers.count(200) == limit, answers  # B counted in Redis too, not on its own
+        assert answers.count(429) == limit, answers
+    finally:
+        late.kill()
