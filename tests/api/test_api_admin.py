@@ -141,16 +141,16 @@ def test_broken_components_are_reported_not_raised(
     body = response.json
     assert body["status"] == "degraded"
     assert body["components"]["database"]["status"] == "up"
-    assert body["components"]["redis"]["status"] == "disabled"
+    # On a shared database an unreachable Redis is an outage, not embedded mode.
+    assert body["components"]["redis"]["status"] == "down"
     rabbit = body["components"]["rabbitmq"]
     assert rabbit["status"] == "down"
     assert rabbit["error"]
     assert rabbit["last_error"]["message"] == rabbit["error"]
-    # Without Redis: stats without queues, cache clearing a no-op.
-    stats = client.get("/api/v1/admin/stats", headers=bearer(token)).json
-    assert stats["queues"] is None
-    cleared = client.post("/api/v1/admin/cache/clear", headers=bearer(token)).json
-    assert cleared == {"deleted": 0, "redis": "disabled"}
+    # Redis down: stats without queues, and still no 500.
+    stats = client.get("/api/v1/admin/stats", headers=bearer(token))
+    assert stats.status_code == 200
+    assert stats.json["queues"] is None
 
 
 def test_health_is_cheap_and_outside_the_prefix(api_settings: Settings) -> None:
