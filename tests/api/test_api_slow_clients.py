@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 from api_helpers import JWT_SECRET, REDIS_URL
+from support.service import free_port
 
 pytestmark = pytest.mark.programs
 
@@ -33,17 +34,10 @@ SLOW_BODY = (
 SLOW_HEADERS = b"GET /health HTTP/1.1\r\nHost: test\r\nX-Slow: "
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def _serve(database_url: str, prefix: str, work: Path, client_timeout: float) -> Iterator[int]:
     """``tracklists serve`` with one worker of 2 threads; yields its port once it answers."""
-    port = _free_port()
+    port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "TRACKLIST_ENVIRONMENT": "test",
